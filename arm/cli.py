@@ -1,0 +1,140 @@
+"""The one command-line entry point: ``arm`` starts the window, sub-commands serve admins.
+
+arm                       start ARM (embedded SQLite unless configured otherwise)
+arm --demo                start on the demo polyclinic (seeded on first start)
+arm db upgrade            migrate the configured database to this version's schema
+arm db current            print the schema revision
+arm demo seed             fill an empty database with the demo polyclinic
+arm admin seed --patients 1000000   bulk-load synthetic patients (benchmarks)
+arm admin set-db-password store the database password in the OS keyring
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from arm import __version__
+from arm.settings import Settings, load_settings
+from services.errors import ArmError
+
+__all__ = ["main"]
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+log = logging.getLogger("arm")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="arm", description="ARM — АРМ врача поликлиники")
+    p.add_argument("--version", action="version", version=f"arm {__version__}")
+    p.add_argument("--database-url", help="SQLAlchemy URL (overrides the config)")
+    p.add_argument("--data-dir", help="directory for the embedded database and local data")
+    p.add_argument(
+        "--demo", action="store_true", default=None, help="demo polyclinic, demo sign-in"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = p.add_subparsers(dest="command")
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="migrate to the latest schema")
+    db.add_parser("current", help="print the current and latest revision")
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo_command", required=True
+    )
+    seed = demo.add_parser("seed", help="fill an empty database with the demo polyclinic")
+    seed.add_argument("--patients", type=int, default=5000)
+    seed.add_argument("--seed", type=int, default=1)
+
+    admin = sub.add_parser("admin", help="administration").add_subparsers(
+        dest="admin_command", required=True
+    )
+    bulk = admin.add_parser("seed", help="bulk-load synthetic patients (benchmarks)")
+    bulk.add_argument("--patients", type=int, required=True)
+    admin.add_parser("set-db-password", help="store the database password in the OS keyring")
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        database_url=args.database_url,
+        data_dir=None if args.data_dir is None else Path(args.data_dir),
+        demo=args.demo,
+    )
+
+
+def _engine(settings: Settings, *, migrate: bool = True) -> Engine:
+    from services import secrets
+    from services.db import create_db_engine, upgrade_schema
+
+    url = settings.effective_database_url
+    engine = create_db_engine(url, password=secrets.db_password(url))
+    if migrate:
+        upgrade_schema(engine)
+    return engine
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    if args.command is None:
+        from arm.app import run_gui
+
+        return run_gui(settings)
+    if args.command == "db":
+        from services.db import current_revision, head_revision
+
+        engine = _engine(settings, migrate=args.db_command == "upgrade")
+        print(f"schema: {current_revision(engine)} (latest {head_revision(engine)})")  # noqa: T201
+        return 0
+    if args.command == "demo":
+        from services.demo import seed_demo
+
+        t0 = time.monotonic()
+        summary = seed_demo(_engine(settings), patients=args.patients, seed=args.seed)
+        print(f"demo polyclinic created in {time.monotonic() - t0:.1f} s: {summary}")  # noqa: T201
+        return 0
+    if args.command == "admin" and args.admin_command == "seed":
+        from services.bulk_seed import bulk_seed_patients
+
+        t0 = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            print(f"\r{done:,} / {total:,} patients", end="", file=sys.stderr, flush=True)  # noqa: T201
+
+        n = bulk_seed_patients(_engine(settings), args.patients, progress=progress)
+        print(f"\n{n:,} patients loaded in {time.monotonic() - t0:.1f} s")  # noqa: T201
+        return 0
+    if args.command == "admin" and args.admin_command == "set-db-password":
+        from services.secrets import set_db_password
+
+        url = settings.effective_database_url
+        if settings.is_embedded:
+            print("the embedded SQLite database has no password")  # noqa: T201
+            return 2
+        set_db_password(url, getpass.getpass(f"Пароль для {url}: "))
+        print("сохранено в хранилище ключей")  # noqa: T201
+        return 0
+    raise AssertionError(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return _run(args)
+    except ArmError as exc:
+        print(f"arm: {exc}", file=sys.stderr)  # noqa: T201
+        return 1

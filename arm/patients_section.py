@@ -1,0 +1,70 @@
+"""The «Пациенты» section: registry search ⇄ patient card, wired to the registry service."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QStackedWidget, QWidget
+
+from arm.errors import show_error
+from arm.tasks import TaskRunner
+from arm.workspace import Workspace
+from widgets.patient_card.register_dialog import RegisterDialog
+from widgets.patient_card.view import PatientCardView
+from widgets.registry.view import RegistryView
+
+__all__ = ["PatientsSection"]
+
+
+class PatientsSection(QStackedWidget):
+    sig_title_changed = Signal(str)
+
+    def __init__(
+        self,
+        runner: TaskRunner,
+        workspace: Workspace,
+        *,
+        page_size: int,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._ws = workspace
+        self.registry_view = RegistryView(
+            runner, workspace.registry.search, show_error, page_size=page_size
+        )
+        self.card_view = PatientCardView(
+            runner, workspace.registry, show_error, workspace.departments
+        )
+        self.addWidget(self.registry_view)
+        self.addWidget(self.card_view)
+        self.registry_view.sig_open_requested.connect(self.open_patient)
+        self.registry_view.sig_register_requested.connect(self.register_patient)
+        self.card_view.sig_open_requested.connect(self.open_patient)
+        self.card_view.sig_back_requested.connect(self.show_search)
+        self.card_view.sig_title_changed.connect(self.sig_title_changed)
+
+    def open_patient(self, patient_id: int) -> None:
+        if self.currentWidget() is self.card_view and self.card_view.dirty:
+            self.card_view.request_back()
+            if self.card_view.dirty:
+                return
+        self.card_view.load(patient_id)
+        self.setCurrentWidget(self.card_view)
+
+    def show_search(self) -> None:
+        self.setCurrentWidget(self.registry_view)
+        self.sig_title_changed.emit("Пациенты")
+        self.registry_view.focus_search()
+
+    def register_patient(self) -> None:
+        words = [w for w in self.registry_view.search_edit.text().split() if w.isalpha()]
+        dlg = RegisterDialog(
+            self._runner,
+            self._ws.registry,
+            show_error,
+            self._ws.departments,
+            prefill=words,
+            parent=self,
+        )
+        if dlg.exec() == QDialog.DialogCode.Accepted and dlg.card is not None:
+            self.open_patient(dlg.card.id)

@@ -1,0 +1,160 @@
+"""The one settings object, and where its values come from.
+
+Precedence, lowest first: built-in defaults < site config ``/etc/arm/arm.toml`` (the IT
+department's, per workstation) < the user's ``arm.toml`` in their config dir < environment
+variables ``ARM_*``.  Secrets never come from here: a database password found in a config
+file is refused, because config files get copied around and attached to tickets; passwords
+live in the OS keyring (:mod:`services.secrets`).
+
+The file format is TOML::
+
+    [database]
+    url = "postgresql://arm@db.gp12.local/arm"
+
+    [workstation]
+    code = "ws-214"
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from services.errors import ValidationError
+
+__all__ = ["SITE_CONFIG", "Settings", "load_settings"]
+
+SITE_CONFIG = Path("/etc/arm/arm.toml")
+APP_NAME = "arm"
+
+#: Bump when a field is renamed or removed (a new field with a default needs no bump).
+SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one running ARM."""
+
+    database_url: str = ""
+    """SQLAlchemy URL; empty means the embedded SQLite file in ``data_dir``."""
+
+    workstation_code: str = field(default_factory=socket.gethostname)
+    """Which registered workstation this PC is (names it in audit events)."""
+
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
+    """Per-user data: the embedded database, drafts, the local study cache."""
+
+    language: str = "ru"
+    """UI language: ``ru`` (default) or ``en``."""
+
+    demo: bool = False
+    """Demo mode: seed demo data on first start and sign in as a demo doctor."""
+
+    search_page_size: int = 100
+    """Rows fetched per page by lazily loaded lists."""
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite+pysqlite:///{self.data_dir / 'arm.sqlite3'}"
+
+    @property
+    def is_embedded(self) -> bool:
+        # A string test, not sqlalchemy.make_url: settings load before the window paints,
+        # and SQLAlchemy is imported later, off the GUI thread.
+        return self.effective_database_url.startswith("sqlite")
+
+
+# (section, key) in TOML → field name; env var is ARM_<FIELD NAME UPPER>.
+_TOML_KEYS: dict[tuple[str, str], str] = {
+    ("database", "url"): "database_url",
+    ("workstation", "code"): "workstation_code",
+    ("paths", "data_dir"): "data_dir",
+    ("ui", "language"): "language",
+    ("ui", "search_page_size"): "search_page_size",
+    ("demo", "enabled"): "demo",
+}
+
+
+def _coerce(name: str, value: object, source: str) -> object:
+    f = {f.name: f for f in dataclasses.fields(Settings)}[name]
+    typ = str(f.type)
+    try:
+        if typ == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on", "да")
+            return bool(value)
+        if typ == "int":
+            return int(str(value))
+        if typ == "Path":
+            return Path(str(value)).expanduser()
+        return str(value)
+    except ValueError:
+        raise ValidationError(
+            f"Настройка {name} ({source})", f"неверное значение {value!r}", key=name
+        ) from None
+
+
+def _from_toml(path: Path) -> dict[str, object]:
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"Файл настроек {path}", f"ошибка формата: {exc}") from None
+    out: dict[str, object] = {}
+    for (section, key), name in _TOML_KEYS.items():
+        sec = data.get(section)
+        if isinstance(sec, dict) and key in sec:
+            out[name] = _coerce(name, sec[key], str(path))
+    if "database_url" in out and _has_password(str(out["database_url"])):
+        raise ValidationError(
+            f"Файл настроек {path}",
+            "пароль базы данных в файле настроек запрещён — сохраните его в хранилище ключей "
+            "командой «arm admin set-db-password»",
+        )
+    return out
+
+
+def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).password is not None
+
+
+def _from_env(env: Mapping[str, str]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for f in dataclasses.fields(Settings):
+        var = f"ARM_{f.name.upper()}"
+        if var in env:
+            out[f.name] = _coerce(f.name, env[var], var)
+    return out
+
+
+def user_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "arm.toml"
+
+
+def load_settings(
+    *,
+    env: Mapping[str, str] | None = None,
+    site_config: Path | None = None,
+    user_config: Path | None = None,
+    **overrides: object,
+) -> Settings:
+    """Merge the layers; ``overrides`` (from the command line) win over everything."""
+    env = os.environ if env is None else env
+    site = site_config or Path(env.get("ARM_SITE_CONFIG", str(SITE_CONFIG)))
+    user = user_config or Path(env.get("ARM_USER_CONFIG", str(user_config_path())))
+    values: dict[str, object] = {}
+    values.update(_from_toml(site))
+    values.update(_from_toml(user))
+    values.update(_from_env(env))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)  # type: ignore[arg-type]

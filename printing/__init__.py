@@ -1,0 +1,1 @@
+"""Paper forms as reportlab documents (no Qt). Filled by the forms issues."""

@@ -1,0 +1,1 @@
+"""Icons, catalogs and demo data shipped with ARM."""

@@ -1,0 +1,42 @@
+"""The data model: SQLAlchemy 2 typed mappings, one module per group of nouns.
+
+Importing this package registers every table on ``Base.metadata`` (Alembic reads it).
+"""
+
+from services.models.audit import AuditEvent
+from services.models.base import Base
+from services.models.org import Department, DepartmentKind, Organisation, Room, Workstation
+from services.models.patient import FamilyRelation, Patient, RelationKind, Sex
+from services.models.schedule import (
+    Appointment,
+    AppointmentStatus,
+    BookingSource,
+    Encounter,
+    ScheduleSlot,
+    VisitType,
+)
+from services.models.staff import CardBinding, Role, Staff, StaffRole
+
+__all__ = [
+    "Appointment",
+    "AppointmentStatus",
+    "AuditEvent",
+    "Base",
+    "BookingSource",
+    "CardBinding",
+    "Department",
+    "DepartmentKind",
+    "Encounter",
+    "FamilyRelation",
+    "Organisation",
+    "Patient",
+    "RelationKind",
+    "Role",
+    "Room",
+    "ScheduleSlot",
+    "Sex",
+    "Staff",
+    "StaffRole",
+    "VisitType",
+    "Workstation",
+]

@@ -1,0 +1,80 @@
+"""The registry's use cases bound to a database and an actor — what the screens are given.
+
+Each method is one unit of work with its own session and transaction, safe to call from the
+task runner's DB lane; screens never hold a session or see SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from services import patient_search, patients, relations
+from services.audit import Actor
+from services.db import database_errors
+from services.patient_search import PatientRow, SearchQuery
+from services.patients import PatientCard, PatientInput
+from services.relations import RelationInput, RelationView
+
+__all__ = ["Registry"]
+
+T = TypeVar("T")
+
+
+class Registry:
+    def __init__(self, sessions: sessionmaker[Session], actor: Actor) -> None:
+        self._sessions = sessions
+        self.actor = actor
+
+    def _run(self, fn: Callable[[Session], T]) -> T:
+        # The server went away or the file is locked: transient, worth a «Повторить».
+        with database_errors(), self._sessions() as session:
+            return fn(session)
+
+    def search(
+        self, query: SearchQuery, after: tuple[str, int] | None = None, limit: int = 100
+    ) -> list[PatientRow]:
+        return self._run(
+            lambda s: patient_search.search_patients(s, query, after=after, limit=limit)
+        )
+
+    def open_card(self, patient_id: int) -> tuple[PatientCard, list[RelationView]]:
+        def work(s: Session) -> tuple[PatientCard, list[RelationView]]:
+            card = patients.open_card(s, self.actor, patient_id)
+            return card, relations.list_relations(s, patient_id)
+
+        return self._run(work)
+
+    def register(self, data: PatientInput) -> PatientCard:
+        return self._run(lambda s: patients.register_patient(s, self.actor, data))
+
+    def update(self, patient_id: int, version_id: int, data: PatientInput) -> PatientCard:
+        return self._run(
+            lambda s: patients.update_patient(s, self.actor, patient_id, version_id, data)
+        )
+
+    def departments(self) -> list[tuple[int, str]]:
+        return self._run(patients.list_departments)
+
+    def relations(self, patient_id: int) -> list[RelationView]:
+        return self._run(lambda s: relations.list_relations(s, patient_id))
+
+    def add_relation(self, patient_id: int, data: RelationInput) -> RelationView:
+        return self._run(lambda s: relations.add_relation(s, self.actor, patient_id, data))
+
+    def update_relation(
+        self, relation_id: int, version_id: int, data: RelationInput
+    ) -> RelationView:
+        return self._run(
+            lambda s: relations.update_relation(s, self.actor, relation_id, version_id, data)
+        )
+
+    def end_relation(
+        self, relation_id: int, version_id: int, on: dt.date | None = None
+    ) -> RelationView:
+        return self._run(
+            lambda s: relations.end_relation(s, self.actor, relation_id, version_id, on)
+        )

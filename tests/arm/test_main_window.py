@@ -1,0 +1,81 @@
+"""The whole application, as the demo starts it: window first, then the database, then search."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from arm.errors import show_error
+from arm.main_window import MainWindow
+from arm.settings import load_settings
+from arm.tasks import TaskRunner
+from services.db import create_db_engine, sqlite_url
+from services.models import AuditEvent
+from tests.widgets.keys import type_text
+
+
+def test_demo_start_search_open_card_and_audit(qtbot: QtBot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARM_RAISE_ERRORS", "1")
+    settings = load_settings(demo=True)
+    assert settings.data_dir == tmp_path / "data"
+    runner = TaskRunner(show_error)
+    win = MainWindow(settings, runner)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.windowTitle().startswith("ARM ")
+    with qtbot.waitSignal(win.sig_ready, timeout=120_000):
+        win.connect_database()
+    assert win.patients is not None
+    title = win.windowTitle()
+    assert "Пациенты" in title
+    assert "(демо-вход)" in title
+    assert "врач-терапевт" in title
+    assert "SQLite" in win.status_db.text()
+    reg = win.patients.registry_view
+    type_text(reg.search_edit, "ив")
+    qtbot.waitUntil(lambda: reg.model.rowCount() > 0 and not reg.model.loading, timeout=10_000)
+    first = reg.model.row_at(0)
+    assert first is not None
+    assert first.surname.upper().startswith("ИВ")
+    qtbot.keyClick(reg.search_edit, Qt.Key.Key_Down)
+    qtbot.keyClick(reg.table, Qt.Key.Key_Return)
+    card = win.patients.card_view
+    qtbot.waitUntil(lambda: card.card is not None and card.card.id == first.id, timeout=10_000)
+    assert win.patients.currentWidget() is card
+    assert first.surname in win.windowTitle()
+    qtbot.keyClick(card, Qt.Key.Key_Escape)
+    assert win.patients.currentWidget() is reg
+    runner.shutdown(wait=True)
+    engine = create_db_engine(sqlite_url(settings.data_dir / "arm.sqlite3"))
+    with engine.connect() as c:
+        events = c.execute(
+            select(
+                AuditEvent.action,
+                AuditEvent.patient_id,
+                AuditEvent.staff_id,
+                AuditEvent.workstation_id,
+            )
+        ).all()
+    engine.dispose()
+    opened = [e for e in events if e.action == "patient.open"]
+    assert len(opened) == 1
+    assert opened[0].patient_id == first.id
+    assert opened[0].staff_id is not None
+    assert opened[0].workstation_id is not None
+
+
+def test_unreachable_database_shows_message_and_retry(qtbot: QtBot, tmp_path: Path) -> None:
+    settings = load_settings(database_url="postgresql://nobody@127.0.0.1:1/none")
+    runner = TaskRunner(show_error)
+    win = MainWindow(settings, runner)
+    qtbot.addWidget(win)
+    win.show()
+    win.connect_database()
+    qtbot.waitUntil(win.retry_button.isVisible, timeout=15_000)
+    assert "Не удалось открыть базу данных" in win.startup_label.text()
+    assert "PostgreSQL: 127.0.0.1/none — нет связи" in win.startup_label.text()
+    assert win.patients is None
+    runner.shutdown(wait=True)

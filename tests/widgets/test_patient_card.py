@@ -1,0 +1,151 @@
+"""The patient card: open, edit with live validation, save, relations — by keys and clicks."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from services.models import RelationKind
+from tests.widgets.conftest import World
+from tests.widgets.keys import type_text
+from widgets.patient_card.relation_dialog import RelationDialog
+from widgets.patient_card.view import PatientCardView
+
+
+def _card(qtbot: QtBot, world: World, patient_id: int) -> PatientCardView:
+    view = PatientCardView(
+        world.runner, world.registry, world.errors, [(world.dept_id, "Взрослое отделение")]
+    )
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.activateWindow()
+    view.load(patient_id)
+    qtbot.waitUntil(lambda: view.card is not None, timeout=5000)
+    return view
+
+
+def test_card_shows_header_and_form(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    assert view.title.text() == "Соколова Ирина Петровна"
+    sub = view.subtitle.text()
+    assert "жен., " in sub
+    assert "(02.04.1988)" in sub
+    assert "Тел.: +7 903 111-22-33" in sub
+    assert view.form.surname.text() == "Соколова"
+    assert not view.save_button.isEnabled()
+
+
+def test_bad_phone_is_explained_under_the_field_then_fixed_and_saved(
+    qtbot: QtBot, world: World
+) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    phone = view.form.phone
+    phone.setFocus()
+    phone.selectAll()
+    type_text(phone, "123")
+    qtbot.keyClick(phone, Qt.Key.Key_Tab)  # leaving the field checks it
+    assert view.form.errors["phone"].isVisible()
+    assert view.form.errors["phone"].text().startswith("Телефон: ")
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.wait(100)
+    assert phone.text() == "123"  # nothing typed is lost
+    assert world.registry.open_card(world.mother.id)[0].phone == "+79031112233"
+    phone.selectAll()
+    type_text(phone, "8 916 555 44 33")
+    assert view.save_button.isEnabled()
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not view.dirty, timeout=5000)
+    assert world.registry.open_card(world.mother.id)[0].phone == "+79165554433"
+    assert "Тел.: +7 916 555-44-33" in view.subtitle.text()
+    assert not view.form.errors["phone"].isVisible()
+
+
+def test_concurrent_edit_shows_a_banner_and_keeps_the_input(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    other = world.registry.open_card(world.mother.id)[0]
+    import dataclasses
+
+    world.registry.update(
+        other.id, other.version_id, dataclasses.replace(other.as_input(), name="Ирма")
+    )
+    view.form.address.selectAll()
+    type_text(view.form.address, "г. Москва, ул. Новая, д. 5")
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(view.banner.isVisible, timeout=5000)
+    assert "изменил другой пользователь" in view.banner.text()
+    assert view.form.address.text() == "г. Москва, ул. Новая, д. 5"
+    assert view.dirty
+
+
+def test_add_mother_through_the_relation_dialog(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.child.id)
+    assert view.relations_model.rowCount() == 0
+    dialogs: list[RelationDialog] = []
+
+    def drive() -> None:
+        dlg = QApplication.activeModalWidget()
+        assert isinstance(dlg, RelationDialog)
+        dialogs.append(dlg)
+        type_text(dlg.search, "Соколова")
+        qtbot.waitUntil(lambda: dlg.results_model.rowCount() == 1, timeout=5000)
+        qtbot.keyClick(dlg.search, Qt.Key.Key_Return)
+        qtbot.keyClick(dlg.results, Qt.Key.Key_Return)
+        assert dlg.chosen.text().startswith("Соколова Ирина Петровна")
+        dlg.kind.setCurrentIndex(dlg.kind.findData(RelationKind.MOTHER))
+        dlg.legal.setChecked(True)
+        type_text(dlg.basis, "Свидетельство о рождении V-МЮ № 512345")
+        dlg.buttons.accepted.emit()
+
+    QTimer.singleShot(50, drive)
+    qtbot.mouseClick(view.add_relation, Qt.MouseButton.LeftButton)
+    assert dialogs
+    assert dialogs[0].result() == QDialog.DialogCode.Accepted
+    qtbot.waitUntil(lambda: view.relations_model.rowCount() == 1, timeout=5000)
+    row = view.relations_model.row_at(0)
+    assert row is not None
+    assert (row.label, row.other_name, row.is_legal_representative) == (
+        "мать",
+        "Соколова Ирина Петровна",
+        True,
+    )
+
+
+def test_relation_dialog_shows_rule_errors_and_keeps_the_dialog_open(
+    qtbot: QtBot, world: World
+) -> None:
+    dlg = RelationDialog(world.runner, world.registry, world.errors, world.child.id, [])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    type_text(dlg.search, "Иванов Пётр")
+    qtbot.waitUntil(lambda: dlg.results_model.rowCount() == 1, timeout=5000)
+    dlg._pick(0)
+    dlg.kind.setCurrentIndex(dlg.kind.findData(RelationKind.MOTHER))
+    dlg.buttons.accepted.emit()
+    qtbot.waitUntil(lambda: dlg.errors["kind"].isVisible(), timeout=5000)
+    assert (
+        dlg.errors["kind"].text()
+        == "Родственная связь: мать — женщина; проверьте пол или выберите «отец»"
+    )
+    assert dlg.isVisible()
+    assert dlg.buttons.isEnabled()
+
+
+def test_escape_with_unsaved_changes_asks_first(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    type_text(view.form.address, " кв. 7")
+    back: list[bool] = []
+    view.sig_back_requested.connect(lambda: back.append(True))
+
+    def stay() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        assert "несохранённые изменения" in box.text()
+        next(b for b in box.buttons() if b.text() == "Остаться").click()
+
+    QTimer.singleShot(50, stay)
+    view.request_back()
+    assert back == []
+    assert view.form.address.text().endswith("кв. 7")

@@ -1,0 +1,88 @@
+"""The registry screen, driven by keys the way a registrar uses it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from tests.widgets.conftest import World
+from tests.widgets.keys import type_text
+from widgets.registry.view import RegistryView
+
+
+def _view(qtbot: QtBot, world: World, page_size: int = 100) -> RegistryView:
+    view = RegistryView(world.runner, world.registry.search, world.errors, page_size=page_size)
+    qtbot.addWidget(view)
+    view.resize(1366, 700)
+    view.show()
+    view.focus_search()
+    return view
+
+
+def test_type_surname_arrow_down_enter_opens_that_patient(qtbot: QtBot, world: World) -> None:
+    view = _view(qtbot, world)
+    type_text(view.search_edit, "иванов")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=5000)
+    assert [view.model.index(r, 0).data() for r in range(3)] == [
+        "Иванов Алексей Петрович",
+        "Иванов Пётр Ильич",
+        "Иванова Анна Петровна",
+    ]
+    assert view.status.text() == "Найдено: 3"
+    qtbot.keyClick(view.search_edit, Qt.Key.Key_Down)
+    assert view.table.hasFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)
+    with qtbot.waitSignal(view.sig_open_requested, timeout=2000) as sig:
+        qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert sig.args == [world.people[1].id]
+
+
+def test_enter_opens_the_only_match_even_before_the_debounce(qtbot: QtBot, world: World) -> None:
+    view = _view(qtbot, world)
+    with qtbot.waitSignal(view.sig_open_requested, timeout=5000) as sig:
+        type_text(view.search_edit, "Соколова Ир")
+        qtbot.keyClick(view.search_edit, Qt.Key.Key_Return)
+    assert sig.args == [world.mother.id]
+
+
+def test_policy_number_and_bad_input_messages(qtbot: QtBot, world: World) -> None:
+    view = _view(qtbot, world)
+    policy = world.people[0].policy_number
+    assert policy
+    type_text(view.search_edit, " ".join(policy[i : i + 4] for i in range(0, 16, 4)))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
+    assert view.model.index(0, 0).data() == "Иванова Анна Петровна"
+    view.search_edit.clear()
+    type_text(view.search_edit, "12345")
+    qtbot.waitUntil(lambda: view.hint.text() != "", timeout=2000)
+    assert view.hint.text() == "Поиск: номер полиса ОМС — 16 цифр, СНИЛС — 11 цифр"
+    assert view.search_edit.text() == "12345"  # nothing typed is lost
+    view.search_edit.clear()
+    type_text(view.search_edit, "Яковлев")
+    qtbot.waitUntil(lambda: view.status.text().startswith("Никого"), timeout=5000)
+    assert view.hint.text() == ""
+
+
+def test_latin_layout_is_read_as_cyrillic(qtbot: QtBot, world: World) -> None:
+    view = _view(qtbot, world)
+    type_text(view.search_edit, "cjrjkjdf")  # «соколова» typed in the EN layout
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
+    assert view.model.index(0, 0).data() == "Соколова Ирина Петровна"
+
+
+def test_results_load_lazily_page_by_page(qtbot: QtBot, world: World) -> None:
+    view = _view(qtbot, world, page_size=2)
+    type_text(view.search_edit, "и")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2 and not view.model.loading, timeout=5000)
+    assert view.model.canFetchMore()
+    assert view.status.text().startswith("Найдено: 2+")
+    view.model.fetchMore()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3 and not view.model.loading, timeout=5000)
+    assert not view.model.canFetchMore()
+
+
+def test_model_passes_qt_model_tester(qtbot: QtBot, qtmodeltester, world: World) -> None:  # type: ignore[no-untyped-def]
+    view = _view(qtbot, world, page_size=2)
+    type_text(view.search_edit, "и")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=5000)
+    qtmodeltester.check(view.model)

@@ -1,0 +1,1 @@
+"""The patient card: demographics, attachment, family relations."""

@@ -1,0 +1,276 @@
+"""«Родственная связь»: add or edit a relation, picking the relative from the registry.
+
+The relative is found with the same search as the registry (type a surname, ↓, Enter), or
+registered on the spot with «Новый человек…» (a parent who is not yet our patient).  Required
+fields are marked with an asterisk; errors appear under their field and nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from services.validation import parse_date_ru
+
+from services.errors import ValidationError, ValidationErrors
+from services.models import RelationKind
+from services.patient_search import parse_query
+from services.registry import Registry
+from services.relations import KIND_LABELS, RelationInput, RelationView
+from widgets.formatting import fmt_date
+from widgets.patient_card.register_dialog import RegisterDialog
+from widgets.ports import ErrorPresenter, Runner
+from widgets.registry.model import PatientSearchModel
+
+__all__ = ["RelationDialog"]
+
+
+class RelationDialog(QDialog):
+    def __init__(
+        self,
+        runner: Runner,
+        registry: Registry,
+        show_error: ErrorPresenter,
+        patient_id: int,
+        departments: list[tuple[int, str]],
+        *,
+        existing: RelationView | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._registry = registry
+        self._show_error = show_error
+        self._patient_id = patient_id
+        self._existing = existing
+        self._departments = departments
+        self._relative_id: int | None = existing.other_id if existing else None
+        self.result_view: RelationView | None = None
+
+        self.setWindowTitle("Родственная связь: " + ("Изменение" if existing else "Добавление"))
+        self.resize(760, 560)
+        self.search = QLineEdit()
+        self.search.setObjectName("relativeSearch")
+        self.search.setPlaceholderText(
+            "Найти родственника: фамилия имя, дата рождения, полис или СНИЛС"
+        )
+        self.new_person = QPushButton("Новый человек…")
+        self.chosen = QLabel(existing.other_name if existing else "не выбран")
+        self.chosen.setObjectName("chosenRelative")
+        self.results_model = PatientSearchModel(runner, registry.search, page_size=50)
+        self.results = QTableView()
+        self.results.setModel(self.results_model)
+        self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.results.verticalHeader().hide()
+        self.results.horizontalHeader().setStretchLastSection(True)
+        self.results.setColumnWidth(0, 260)
+        for hidden in (4, 5, 7):
+            self.results.setColumnHidden(hidden, True)
+        self.kind = QComboBox()
+        self.kind.setObjectName("relationKind")
+        self.kind.addItem("— выберите —", None)
+        for kind, label in KIND_LABELS.items():
+            self.kind.addItem(label, kind)
+        self.legal = QCheckBox("Законный представитель")
+        self.legal.setObjectName("legalRepresentative")
+        self.basis = QLineEdit()
+        self.basis.setMaxLength(300)
+        self.basis.setPlaceholderText("Свидетельство о рождении, акт органа опеки…")
+        self.valid_from = QLineEdit()
+        self.valid_from.setInputMask("00.00.0000;_")
+        self.valid_to = QLineEdit()
+        self.valid_to.setInputMask("00.00.0000;_")
+        self.errors: dict[str, QLabel] = {}
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("Сохранить")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Отмена")
+
+        picker = QHBoxLayout()
+        picker.addWidget(self.search, 1)
+        picker.addWidget(self.new_person)
+        form = QFormLayout()
+        form.addRow("Родственник*", self._with_error("relative", self.chosen))
+        form.addRow("Кем приходится пациенту*", self._with_error("kind", self.kind))
+        form.addRow("", self._with_error("legal", self.legal))
+        form.addRow("Документ-основание", self._with_error("basis", self.basis))
+        form.addRow("Начало", self._with_error("valid_from", self.valid_from))
+        form.addRow("Окончание", self._with_error("valid_to", self.valid_to))
+        layout = QVBoxLayout(self)
+        layout.addLayout(picker)
+        layout.addWidget(self.results, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.buttons)
+
+        if existing is not None:
+            self.kind.setCurrentIndex(self.kind.findData(existing.kind))
+            self.legal.setChecked(existing.is_legal_representative)
+            self.basis.setText(existing.basis_document)
+            self.valid_from.setText(fmt_date(existing.valid_from))
+            self.valid_to.setText(fmt_date(existing.valid_to))
+        else:
+            self.valid_from.setText(fmt_date(dt.date.today()))
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(250)
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        self._timer.timeout.connect(self._search)
+        self.search.returnPressed.connect(self._search_return)
+        self.results.activated.connect(lambda idx: self._pick(idx.row()))
+        self.results.clicked.connect(lambda idx: self._pick(idx.row()))
+        self.new_person.clicked.connect(self._register_new)
+        self.buttons.accepted.connect(self._save)
+        self.buttons.rejected.connect(self.reject)
+        self.search.setFocus()
+
+    def _with_error(self, key: str, widget: QWidget) -> QWidget:
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(1)
+        v.addWidget(widget)
+        err = QLabel()
+        err.setObjectName("fieldError")
+        err.setWordWrap(True)
+        err.setVisible(False)
+        v.addWidget(err)
+        self.errors[key] = err
+        return box
+
+    # --- choosing the relative -------------------------------------------------------------
+    def _search(self) -> None:
+        self._timer.stop()
+        try:
+            self.results_model.set_query(parse_query(self.search.text()))
+            self.errors["relative"].setVisible(False)
+        except ValidationError as exc:
+            self._error(exc)
+
+    def _search_return(self) -> None:
+        self._search()
+        self.results.setFocus()
+        self.results.selectRow(0)
+
+    def _pick(self, row: int) -> None:
+        r = self.results_model.row_at(row)
+        if r is None:
+            return
+        self._relative_id = r.id
+        self.chosen.setText(f"{r.full_name}, {fmt_date(r.birth_date)}")
+        self.errors["relative"].setVisible(False)
+        if self.kind.currentData() is None:
+            self.kind.setFocus()
+
+    def _register_new(self) -> None:
+        words = [w for w in self.search.text().split() if re.fullmatch(r"[А-Яа-яЁё-]+", w)]
+        dlg = RegisterDialog(
+            self._runner,
+            self._registry,
+            self._show_error,
+            self._departments,
+            prefill=words,
+            parent=self,
+        )
+        if dlg.exec() == QDialog.DialogCode.Accepted and dlg.card is not None:
+            self._relative_id = dlg.card.id
+            self.chosen.setText(f"{dlg.card.full_name}, {fmt_date(dlg.card.birth_date)}")
+            self.errors["relative"].setVisible(False)
+
+    # --- saving ----------------------------------------------------------------------------
+    def _error(self, exc: ValidationError) -> None:
+        label = self.errors.get(exc.key, self.errors["relative"])
+        label.setText(str(exc))
+        label.setVisible(True)
+
+    def _date(self, edit: QLineEdit, field: str, key: str) -> dt.date | None:
+        if not re.sub(r"\D", "", edit.text()):
+            return None
+        return parse_date_ru(edit.text(), field=field, key=key)
+
+    def collect(self) -> RelationInput:
+        errors: list[ValidationError] = []
+        dates: dict[str, dt.date | None] = {}
+        for key, edit, field in (
+            ("valid_from", self.valid_from, "Начало"),
+            ("valid_to", self.valid_to, "Окончание"),
+        ):
+            try:
+                dates[key] = self._date(edit, field, key)
+            except ValidationError as exc:
+                errors.append(exc)
+        if errors:
+            raise ValidationErrors(errors)
+        kind: RelationKind | None = self.kind.currentData()
+        return RelationInput(
+            relative_id=self._relative_id,
+            kind=kind,
+            is_legal_representative=self.legal.isChecked(),
+            basis_document=self.basis.text(),
+            valid_from=dates["valid_from"],
+            valid_to=dates["valid_to"],
+        )
+
+    def _save(self) -> None:
+        for label in self.errors.values():
+            label.setVisible(False)
+        try:
+            data = self.collect()
+        except ValidationErrors as exc:
+            for e in exc.errors:
+                self._error(e)
+            return
+        existing = self._existing
+        registry = self._registry
+        pid = self._patient_id
+
+        def work(_state: object) -> RelationView:
+            if existing is None:
+                return registry.add_relation(pid, data)
+            return registry.update_relation(existing.id, existing.version_id, data)
+
+        def failed(exc: BaseException) -> None:
+            self.buttons.setEnabled(True)
+            if isinstance(exc, ValidationErrors):
+                for e in exc.errors:
+                    self._error(e)
+            elif isinstance(exc, ValidationError):
+                self._error(exc)
+            else:
+                self._show_error(self, exc, None)
+
+        def done(view: RelationView) -> None:
+            self.result_view = view
+            self.accept()
+
+        self.buttons.setEnabled(False)
+        self._runner.run(work, on_success=done, on_failure=failed)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter picks the highlighted person instead of pressing «Сохранить» too early."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if self.results.hasFocus():
+                self._pick(self.results.currentIndex().row())
+                return
+            if self.search.hasFocus():
+                return
+        super().keyPressEvent(event)

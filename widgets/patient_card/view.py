@@ -1,0 +1,354 @@
+"""The patient card screen: who this is, their details, and their family.
+
+The header carries what a doctor or registrar must see at a glance (ФИО, sex, age, policy,
+attachment).  Demographics are edited in place and saved with Ctrl+S; the relations table
+lists relatives and legal representatives from this patient's side, and Enter on a row
+opens that person's card.  Esc goes back to the search; unsaved edits are never dropped
+silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.errors import ConflictError, ValidationError, ValidationErrors
+from services.models import Sex
+from services.patients import PatientCard
+from services.registry import Registry
+from services.relations import RelationView
+from widgets.formatting import age_text, fmt_date, fmt_phone, fmt_policy, fmt_snils
+from widgets.patient_card.form import PatientForm
+from widgets.patient_card.relation_dialog import RelationDialog
+from widgets.ports import ErrorPresenter, Runner
+from widgets.rows_model import Column, RowsModel
+
+__all__ = ["PatientCardView"]
+
+
+def _relation_columns() -> list[Column[RelationView]]:
+    return [
+        Column("ФИО", lambda r: r.other_name, 280),
+        Column("Кем приходится", lambda r: r.label, 130),
+        Column("Законный представитель", lambda r: "да" if r.is_legal_representative else "", 90),
+        Column("Дата рождения", lambda r: fmt_date(r.other_birth_date), 110),
+        Column("Телефон", lambda r: fmt_phone(r.other_phone), 140),
+        Column("Начало", lambda r: fmt_date(r.valid_from), 100),
+        Column("Окончание", lambda r: fmt_date(r.valid_to), 100),
+        Column("Документ-основание", lambda r: r.basis_document, 220),
+    ]
+
+
+class PatientCardView(QWidget):
+    sig_back_requested = Signal()
+    """The user wants to go back to the search."""
+    sig_open_requested = Signal(int)
+    """The user wants to open a relative's card."""
+    sig_title_changed = Signal(str)
+
+    def __init__(
+        self,
+        runner: Runner,
+        registry: Registry,
+        show_error: ErrorPresenter,
+        departments: list[tuple[int, str]],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._registry = registry
+        self._show_error = show_error
+        self._departments = departments
+        self.card: PatientCard | None = None
+        self._relations: list[RelationView] = []
+        self._dirty = False
+
+        self.title = QLabel()
+        self.title.setObjectName("cardTitle")
+        self.subtitle = QLabel()
+        self.subtitle.setObjectName("cardSubtitle")
+        self.subtitle.setWordWrap(True)
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.form = PatientForm(departments)
+        self.save_button = QPushButton("Сохранить (Ctrl+S)")
+        self.save_button.setObjectName("saveCard")
+        self.revert_button = QPushButton("Отменить изменения")
+        self.back_button = QPushButton("← К поиску (Esc)")
+        self.relations_model: RowsModel[RelationView] = RowsModel(
+            _relation_columns(),
+            dimmed=lambda r: r.valid_to is not None and r.valid_to < dt.date.today(),
+            tooltip=lambda r: "Enter — открыть карту этого человека",
+        )
+        self.relations = QTableView()
+        self.relations.setObjectName("relationsTable")
+        self.relations.setModel(self.relations_model)
+        self.relations.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.relations.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.relations.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.relations.verticalHeader().hide()
+        self.relations.horizontalHeader().setStretchLastSection(True)
+        for i, col in enumerate(_relation_columns()):
+            self.relations.setColumnWidth(i, col.width)
+        self.show_ended = QCheckBox("Показывать прекращённые")
+        self.add_relation = QPushButton("Добавить…")
+        self.add_relation.setObjectName("addRelation")
+        self.edit_relation = QPushButton("Изменить…")
+        self.end_relation = QPushButton("Прекратить")
+
+        header = QVBoxLayout()
+        header.addWidget(self.title)
+        header.addWidget(self.subtitle)
+        top = QHBoxLayout()
+        top.addLayout(header, 1)
+        top.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignTop)
+
+        demo_box = QGroupBox("Персональные данные и прикрепление")
+        demo_layout = QVBoxLayout(demo_box)
+        demo_layout.addWidget(self.form)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.revert_button)
+        buttons.addStretch(1)
+        demo_layout.addLayout(buttons)
+        demo_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(demo_box)
+        scroll.setMinimumWidth(460)
+        scroll.setMaximumWidth(620)
+
+        rel_box = QGroupBox("Родственные связи и законные представители")
+        rel_layout = QVBoxLayout(rel_box)
+        rel_layout.addWidget(self.relations, 1)
+        rel_buttons = QHBoxLayout()
+        for b in (self.add_relation, self.edit_relation, self.end_relation):
+            rel_buttons.addWidget(b)
+        rel_buttons.addStretch(1)
+        rel_buttons.addWidget(self.show_ended)
+        rel_layout.addLayout(rel_buttons)
+
+        body = QHBoxLayout()
+        body.addWidget(scroll)
+        body.addWidget(rel_box, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+
+        self.form.sig_edited.connect(self._on_edited)
+        self.save_button.clicked.connect(self.save)
+        self.revert_button.clicked.connect(self.revert)
+        self.back_button.clicked.connect(self.request_back)
+        self.add_relation.clicked.connect(lambda: self._relation_dialog(None))
+        self.edit_relation.clicked.connect(self._edit_selected)
+        self.end_relation.clicked.connect(self._end_selected)
+        self.show_ended.toggled.connect(lambda _b: self._show_relations())
+        self.relations.activated.connect(self._open_relative)
+        self.relations.selectionModel().currentChanged.connect(lambda *_a: self._update_buttons())
+        QShortcut(QKeySequence.StandardKey.Save, self, self.save)
+        QShortcut(QKeySequence("Esc"), self, self.request_back)
+        QShortcut(QKeySequence("Ctrl+Shift+R"), self, lambda: self._relation_dialog(None))
+        self._update_buttons()
+
+    # --- loading ---------------------------------------------------------------------------
+    def load(self, patient_id: int) -> None:
+        """Open ``patient_id`` (the read is audited by the service)."""
+        self.banner.setVisible(False)
+        self._runner.run(
+            lambda _s: self._registry.open_card(patient_id),
+            on_success=lambda res: self.show_card(*res),
+            progress_label="Открытие карты пациента…",
+            parent=self,
+        )
+
+    def show_card(self, card: PatientCard, relations: list[RelationView]) -> None:
+        self.card = card
+        self._relations = relations
+        self.form.set_data(card.as_input())
+        self._dirty = False
+        self._show_header()
+        self._show_relations()
+        self._update_buttons()
+        self.form.surname.setFocus()
+
+    def _show_header(self) -> None:
+        c = self.card
+        if c is None:
+            return
+        self.title.setText(c.full_name)
+        sex = "муж." if c.sex == Sex.MALE else "жен."
+        parts = [f"{sex}, {age_text(c.birth_date)} ({fmt_date(c.birth_date)})"]
+        parts.append(f"Полис ОМС: {fmt_policy(c.policy_number) or 'нет'}")
+        parts.append(f"СНИЛС: {fmt_snils(c.snils) or 'нет'}")
+        if c.phone:
+            parts.append(f"Тел.: {fmt_phone(c.phone)}")
+        attach = c.attachment_department or "не прикреплён"
+        if c.attached_since:
+            attach += f" с {fmt_date(c.attached_since)}"
+        parts.append(f"Прикрепление: {attach}")
+        self.subtitle.setText("   ·   ".join(parts))
+        self.sig_title_changed.emit(c.full_name)
+
+    def _show_relations(self) -> None:
+        today = dt.date.today()
+        rows = [
+            r
+            for r in self._relations
+            if self.show_ended.isChecked() or r.active_on(today) or r.valid_from > today
+        ]
+        self.relations_model.set_rows(rows)
+        self._update_buttons()
+
+    def _reload_relations(self) -> None:
+        if self.card is None:
+            return
+        pid = self.card.id
+
+        def done(rels: list[RelationView]) -> None:
+            self._relations = rels
+            self._show_relations()
+
+        self._runner.run(lambda _s: self._registry.relations(pid), on_success=done)
+
+    # --- editing demographics --------------------------------------------------------------
+    def _on_edited(self) -> None:
+        self._dirty = True
+        self._update_buttons()
+
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
+    def _update_buttons(self) -> None:
+        self.save_button.setEnabled(self._dirty)
+        self.revert_button.setEnabled(self._dirty)
+        selected = self._selected_relation()
+        own = selected is not None and selected.forward
+        self.add_relation.setEnabled(self.card is not None)
+        self.edit_relation.setEnabled(own)
+        self.end_relation.setEnabled(own and selected is not None and selected.valid_to is None)
+
+    def save(self) -> None:
+        if self.card is None or not self._dirty:
+            return
+        try:
+            data = self.form.collect()
+        except ValidationErrors:
+            return
+        card = self.card
+
+        def failed(exc: BaseException) -> None:
+            self.save_button.setEnabled(True)
+            if isinstance(exc, ValidationErrors):
+                self.form.show_errors(exc)
+            elif isinstance(exc, ValidationError):
+                self.form.show_error(exc)
+            elif isinstance(exc, ConflictError):
+                self.banner.setText(str(exc))
+                self.banner.setVisible(True)
+            else:
+                self._show_error(self, exc, self.save)
+
+        def done(new: PatientCard) -> None:
+            self.card = new
+            self._dirty = False
+            self.banner.setVisible(False)
+            self._show_header()
+            self.form.set_data(new.as_input())
+            self._update_buttons()
+
+        self.save_button.setEnabled(False)
+        self._runner.run(
+            lambda _s: self._registry.update(card.id, card.version_id, data),
+            on_success=done,
+            on_failure=failed,
+        )
+
+    def revert(self) -> None:
+        if self.card is not None:
+            self.form.set_data(self.card.as_input())
+        self._dirty = False
+        self._update_buttons()
+
+    def request_back(self) -> None:
+        if self._dirty:
+            box = QMessageBox(self)
+            box.setWindowTitle("Несохранённые изменения")
+            box.setText("В карте есть несохранённые изменения. Сохранить их?")
+            save = box.addButton("Сохранить", QMessageBox.ButtonRole.AcceptRole)
+            discard = box.addButton("Не сохранять", QMessageBox.ButtonRole.DestructiveRole)
+            box.addButton("Остаться", QMessageBox.ButtonRole.RejectRole)
+            box.exec()  # a true modal decision
+            if box.clickedButton() is save:
+                self.save()
+                return
+            if box.clickedButton() is not discard:
+                return
+            self.revert()
+        self.sig_back_requested.emit()
+
+    # --- relations -------------------------------------------------------------------------
+    def _selected_relation(self) -> RelationView | None:
+        return self.relations_model.row_at(self.relations.currentIndex().row())
+
+    def _open_relative(self) -> None:
+        r = self._selected_relation()
+        if r is not None:
+            self.sig_open_requested.emit(r.other_id)
+
+    def _relation_dialog(self, existing: RelationView | None) -> None:
+        if self.card is None:
+            return
+        dlg = RelationDialog(
+            self._runner,
+            self._registry,
+            self._show_error,
+            self.card.id,
+            self._departments,
+            existing=existing,
+            parent=self,
+        )
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self._reload_relations()
+
+    def _edit_selected(self) -> None:
+        r = self._selected_relation()
+        if r is not None and r.forward:
+            self._relation_dialog(r)
+
+    def _end_selected(self) -> None:
+        r = self._selected_relation()
+        if r is None or not r.forward or r.valid_to is not None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Прекратить связь",
+            f"Прекратить связь «{r.label}: {r.other_name}» сегодняшним днём?\n"
+            "Связь останется в истории.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._runner.run(
+            lambda _s: self._registry.end_relation(r.id, r.version_id),
+            on_success=lambda _v: self._reload_relations(),
+            parent=self,
+        )

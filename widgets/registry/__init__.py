@@ -1,0 +1,1 @@
+"""The patient registry screen: search, results, open a card."""
