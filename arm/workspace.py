@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from services.demo import DEMO_WORKSTATION_CODE, demo_staff_id, seed_demo
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 
@@ -29,6 +28,7 @@ from services.db import (
     make_session_factory,
     upgrade_schema,
 )
+from services.demo import DEMO_WORKSTATION_CODE, demo_staff_id, seed_demo
 from services.errors import ConflictError
 from services.models import Patient, Staff, Workstation
 from services.patients import list_departments

@@ -18,11 +18,11 @@ import time
 from collections.abc import Callable
 
 import psycopg
-from services.bulk_seed import bulk_seed_patients
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import make_url
 
+from services.bulk_seed import bulk_seed_patients
 from services.db import create_db_engine, make_session_factory, upgrade_schema
 from services.models import Patient
 from services.patient_search import SearchQuery, _base, parse_query, search_patients

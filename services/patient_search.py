@@ -120,12 +120,11 @@ _COLUMNS = (
 )
 
 
-def _base() -> Select[Any]:
+def _base() -> Select[*tuple[Any, ...]]:
     # Plain columns, not entities: a result page needs no identity map or change tracking,
     # which keeps the ORM path within a whisker of the raw-SQL anchor (bench/search.py).
-    return select(*_COLUMNS).outerjoin(
-        Department, Department.id == Patient.attachment_department_id
-    )
+    stmt: Select[*tuple[Any, ...]] = select(*_COLUMNS)
+    return stmt.outerjoin(Department, Department.id == Patient.attachment_department_id)
 
 
 def search_patients(

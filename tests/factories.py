@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from services.validation import make_policy, make_snils
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.audit import Actor
@@ -20,6 +19,7 @@ from services.models import (
     Workstation,
 )
 from services.patients import PatientCard, PatientInput, register_patient
+from services.validation import make_policy, make_snils
 
 _numbers = itertools.count(2_000_000)
 

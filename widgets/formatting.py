@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.validation import format_phone, format_snils
-
 from services.patients import age_on
+from services.validation import format_phone, format_snils
 
 __all__ = ["age_text", "fmt_date", "fmt_phone", "fmt_policy", "fmt_snils"]
 

@@ -21,6 +21,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from services.errors import ValidationError, ValidationErrors
+from services.models import Sex
+from services.patients import PatientInput, validate_patient_input
 from services.validation import (
     normalize_name_part,
     normalize_phone,
@@ -29,10 +33,6 @@ from services.validation import (
     parse_date_ru,
     validate_birth_date,
 )
-
-from services.errors import ValidationError, ValidationErrors
-from services.models import Sex
-from services.patients import PatientInput, validate_patient_input
 from widgets.formatting import fmt_date
 
 __all__ = ["PatientForm"]

@@ -27,13 +27,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from services.validation import parse_date_ru
 
 from services.errors import ValidationError, ValidationErrors
 from services.models import RelationKind
 from services.patient_search import parse_query
 from services.registry import Registry
 from services.relations import KIND_LABELS, RelationInput, RelationView
+from services.validation import parse_date_ru
 from widgets.formatting import fmt_date
 from widgets.patient_card.register_dialog import RegisterDialog
 from widgets.ports import ErrorPresenter, Runner
