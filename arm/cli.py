@@ -130,9 +130,13 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        # Our own progress lines stay; Alembic's per-step chatter is for -v.
+        for name in ("arm", "services"):
+            logging.getLogger(name).setLevel(logging.INFO)
     try:
         return _run(args)
     except ArmError as exc:

@@ -15,7 +15,6 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.engine import make_url
 
 from arm.settings import Settings
 from services import secrets
@@ -23,7 +22,7 @@ from services.audit import Actor
 from services.db import (
     create_db_engine,
     current_revision,
-    database_errors,
+    describe_database,
     head_revision,
     make_session_factory,
     upgrade_schema,
@@ -35,7 +34,7 @@ from services.patients import list_departments
 from services.registry import Registry
 from services.tasks import TaskState
 
-__all__ = ["Workspace", "describe_database", "open_database", "open_workspace"]
+__all__ = ["Workspace", "open_database", "open_workspace"]
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +53,12 @@ class Workspace:
     demo_sign_in: bool
 
 
-def describe_database(url: str) -> str:
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
-        return f"SQLite: {u.database}"
-    return f"PostgreSQL: {u.host or 'localhost'}/{u.database}"
-
-
 def open_database(settings: Settings) -> Engine:
     """Connect, and migrate when this PC owns the database (the embedded SQLite file)."""
     url = settings.effective_database_url
     engine = create_db_engine(url, password=secrets.db_password(url))
     try:
-        with database_errors(describe_database(url)):
-            current = current_revision(engine)
+        current = current_revision(engine)
         if current != head_revision(engine):
             if not settings.is_embedded:
                 raise ConflictError(

@@ -74,6 +74,14 @@ def create_db_engine(url: str | URL, *, password: str | None = None, echo: bool 
     raise ValueError(f"unsupported database backend: {u.get_backend_name()}")
 
 
+def describe_database(url: str | URL) -> str:
+    """The database as the status bar and error messages name it (never with the password)."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        return f"SQLite: {u.database}"
+    return f"PostgreSQL: {u.host or 'localhost'}/{u.database}"
+
+
 @contextmanager
 def database_errors(peer: str = "База данных") -> Iterator[None]:
     """Turn "server gone / file locked" into the one transient error the UI offers to retry."""
@@ -100,7 +108,7 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Run Alembic migrations up to ``revision`` (what ``arm db upgrade`` and a fresh start do)."""
     from alembic import command
 
-    with database_errors():
+    with database_errors(describe_database(engine.url)):
         command.upgrade(_alembic_config(engine), revision)
 
 
@@ -114,7 +122,7 @@ def downgrade_schema(engine: Engine, revision: str) -> None:
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    with database_errors(), engine.connect() as conn:
+    with database_errors(describe_database(engine.url)), engine.connect() as conn:
         rev: str | None = MigrationContext.configure(conn).get_current_revision()
         return rev
 

@@ -60,7 +60,7 @@ def test_db_upgrade_then_demo_seed_then_refuse_second_seed(tmp_path: Path) -> No
 def test_unreachable_database_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
     out = _arm(tmp_path, "--database-url", "postgresql://nobody@127.0.0.1:1/none", "db", "upgrade")
     assert out.returncode == 1
-    assert "База данных — нет связи" in out.stderr
+    assert "PostgreSQL: 127.0.0.1/none — нет связи" in out.stderr
     assert "Traceback" not in out.stderr
 
 
