@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from services.models import RelationKind
@@ -83,26 +83,26 @@ def test_concurrent_edit_shows_a_banner_and_keeps_the_input(qtbot: QtBot, world:
 def test_add_mother_through_the_relation_dialog(qtbot: QtBot, world: World) -> None:
     view = _card(qtbot, world, world.child.id)
     assert view.relations_model.rowCount() == 0
-    dialogs: list[RelationDialog] = []
-
-    def drive() -> None:
-        dlg = QApplication.activeModalWidget()
-        assert isinstance(dlg, RelationDialog)
-        dialogs.append(dlg)
-        type_text(dlg.search, "Соколова")
-        qtbot.waitUntil(lambda: dlg.results_model.rowCount() == 1, timeout=5000)
-        qtbot.keyClick(dlg.search, Qt.Key.Key_Return)
-        qtbot.keyClick(dlg.results, Qt.Key.Key_Return)
-        assert dlg.chosen.text().startswith("Соколова Ирина Петровна")
-        dlg.kind.setCurrentIndex(dlg.kind.findData(RelationKind.MOTHER))
-        dlg.legal.setChecked(True)
-        type_text(dlg.basis, "Свидетельство о рождении V-МЮ № 512345")
-        dlg.buttons.accepted.emit()
-
-    QTimer.singleShot(50, drive)
     qtbot.mouseClick(view.add_relation, Qt.MouseButton.LeftButton)
-    assert dialogs
-    assert dialogs[0].result() == QDialog.DialogCode.Accepted
+    dlg = view.relation_dialog
+    assert dlg is not None
+    qtbot.waitExposed(dlg)
+    assert dlg.isModal()
+    type_text(dlg.search, "Соколова")
+    qtbot.waitUntil(lambda: dlg.results_model.rowCount() == 1, timeout=5000)
+    qtbot.keyClick(dlg.search, Qt.Key.Key_Return)  # ↵ in the search box goes to the list
+    assert dlg.results.hasFocus()
+    qtbot.keyClick(dlg.results, Qt.Key.Key_Return)  # ↵ on the list picks the person
+    assert dlg.chosen.text().startswith("Соколова Ирина Петровна")
+    assert dlg.kind.hasFocus()
+    dlg.kind.setCurrentIndex(dlg.kind.findData(RelationKind.MOTHER))
+    dlg.legal.setChecked(True)
+    type_text(dlg.basis, "Свидетельство о рождении V-МЮ № 512345")
+    qtbot.mouseClick(
+        dlg.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton
+    )
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
+    assert dlg.result() == QDialog.DialogCode.Accepted
     qtbot.waitUntil(lambda: view.relations_model.rowCount() == 1, timeout=5000)
     row = view.relations_model.row_at(0)
     assert row is not None

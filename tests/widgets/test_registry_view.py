@@ -5,8 +5,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from services.patient_search import PatientRow, SearchQuery, parse_query
 from tests.widgets.conftest import World
 from tests.widgets.keys import type_text
+from widgets.registry.model import PatientSearchModel
 from widgets.registry.view import RegistryView
 
 
@@ -70,19 +72,33 @@ def test_latin_layout_is_read_as_cyrillic(qtbot: QtBot, world: World) -> None:
     assert view.model.index(0, 0).data() == "Соколова Ирина Петровна"
 
 
-def test_results_load_lazily_page_by_page(qtbot: QtBot, world: World) -> None:
+def test_model_fetches_page_by_page_on_demand(qtbot: QtBot, world: World) -> None:
+    calls: list[int] = []
+
+    def search(query: SearchQuery, after: tuple[str, int] | None, limit: int) -> list[PatientRow]:
+        calls.append(limit)
+        return world.registry.search(query, after, limit)
+
+    model = PatientSearchModel(world.runner, search, page_size=2)
+    model.set_query(parse_query("и"))
+    qtbot.waitUntil(lambda: model.rowCount() == 2 and not model.loading, timeout=5000)
+    assert model.canFetchMore()
+    model.fetchMore()
+    qtbot.waitUntil(lambda: model.rowCount() == 3 and not model.loading, timeout=5000)
+    assert not model.canFetchMore()
+    assert calls == [2, 2]
+
+
+def test_visible_table_fills_itself_from_the_next_pages(qtbot: QtBot, world: World) -> None:
     view = _view(qtbot, world, page_size=2)
     type_text(view.search_edit, "и")
-    qtbot.waitUntil(lambda: view.model.rowCount() == 2 and not view.model.loading, timeout=5000)
-    assert view.model.canFetchMore()
-    assert view.status.text().startswith("Найдено: 2+")
-    view.model.fetchMore()
     qtbot.waitUntil(lambda: view.model.rowCount() == 3 and not view.model.loading, timeout=5000)
     assert not view.model.canFetchMore()
+    assert view.status.text() == "Найдено: 3"
 
 
 def test_model_passes_qt_model_tester(qtbot: QtBot, qtmodeltester, world: World) -> None:  # type: ignore[no-untyped-def]
     view = _view(qtbot, world, page_size=2)
     type_text(view.search_edit, "и")
-    qtbot.waitUntil(lambda: view.model.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3 and not view.model.loading, timeout=5000)
     qtmodeltester.check(view.model)

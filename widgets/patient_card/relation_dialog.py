@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -63,6 +63,7 @@ class RelationDialog(QDialog):
         self._departments = departments
         self._relative_id: int | None = existing.other_id if existing else None
         self.result_view: RelationView | None = None
+        self.register_dialog: RegisterDialog | None = None
 
         self.setWindowTitle("Родственная связь: " + ("Изменение" if existing else "Добавление"))
         self.resize(760, 560)
@@ -135,8 +136,11 @@ class RelationDialog(QDialog):
         self._timer.setInterval(250)
         self.search.textChanged.connect(lambda _t: self._timer.start())
         self._timer.timeout.connect(self._search)
-        self.search.returnPressed.connect(self._search_return)
-        self.results.activated.connect(lambda idx: self._pick(idx.row()))
+        self.search.installEventFilter(self)
+        self.results.installEventFilter(self)
+        self._focus_after_load = False
+        self.results_model.sig_loaded.connect(self._on_loaded)
+        self.results.doubleClicked.connect(lambda idx: self._pick(idx.row()))
         self.results.clicked.connect(lambda idx: self._pick(idx.row()))
         self.new_person.clicked.connect(self._register_new)
         self.buttons.accepted.connect(self._save)
@@ -161,15 +165,54 @@ class RelationDialog(QDialog):
     def _search(self) -> None:
         self._timer.stop()
         try:
-            self.results_model.set_query(parse_query(self.search.text()))
-            self.errors["relative"].setVisible(False)
+            query = parse_query(self.search.text())
         except ValidationError as exc:
             self._error(exc)
+            return
+        self.errors["relative"].setVisible(False)
+        if query != self.results_model.query or not self.results_model.rowCount():
+            self.results_model.set_query(query)
 
     def _search_return(self) -> None:
+        """↵ in the search box moves into the list (once the answer is in), never saves."""
         self._search()
-        self.results.setFocus()
-        self.results.selectRow(0)
+        if self.results_model.loading:
+            self._focus_after_load = True
+        else:
+            self._focus_results()
+
+    def _on_loaded(self, _count: int, _more: bool) -> None:
+        if self._focus_after_load:
+            self._focus_after_load = False
+            self._focus_results()
+
+    def _focus_results(self) -> None:
+        if self.results_model.rowCount():
+            self.results.setFocus()
+            if not self.results.currentIndex().isValid():
+                self.results.selectRow(0)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """↵ in the search box or on the list belongs to the picker, never to «Сохранить».
+
+        Handled here and consumed: an ignored ↵ would travel up to the dialog and press its
+        default button before the doctor has chosen who the relative is.
+        """
+        if event.type() != QEvent.Type.KeyPress:
+            return super().eventFilter(watched, event)
+        assert isinstance(event, QKeyEvent)
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if watched is self.search:
+            if enter:
+                self._search_return()
+                return True
+            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
+                self._focus_results()
+                return True
+        elif watched is self.results and enter:
+            self._pick(self.results.currentIndex().row())
+            return True
+        return super().eventFilter(watched, event)
 
     def _pick(self, row: int) -> None:
         r = self.results_model.row_at(row)
@@ -191,10 +234,19 @@ class RelationDialog(QDialog):
             prefill=words,
             parent=self,
         )
-        if dlg.exec() == QDialog.DialogCode.Accepted and dlg.card is not None:
-            self._relative_id = dlg.card.id
-            self.chosen.setText(f"{dlg.card.full_name}, {fmt_date(dlg.card.birth_date)}")
-            self.errors["relative"].setVisible(False)
+
+        def registered() -> None:
+            if dlg.card is not None:
+                self._relative_id = dlg.card.id
+                self.chosen.setText(f"{dlg.card.full_name}, {fmt_date(dlg.card.birth_date)}")
+                self.errors["relative"].setVisible(False)
+                self.kind.setFocus()
+
+        dlg.accepted.connect(registered)
+        if self.register_dialog is not None:
+            self.register_dialog.deleteLater()
+        self.register_dialog = dlg
+        dlg.open()
 
     # --- saving ----------------------------------------------------------------------------
     def _error(self, exc: ValidationError) -> None:
@@ -264,13 +316,3 @@ class RelationDialog(QDialog):
 
         self.buttons.setEnabled(False)
         self._runner.run(work, on_success=done, on_failure=failed)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Enter picks the highlighted person instead of pressing «Сохранить» too early."""
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            if self.results.hasFocus():
-                self._pick(self.results.currentIndex().row())
-                return
-            if self.search.hasFocus():
-                return
-        super().keyPressEvent(event)

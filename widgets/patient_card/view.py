@@ -16,7 +16,6 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -76,6 +75,7 @@ class PatientCardView(QWidget):
         self._show_error = show_error
         self._departments = departments
         self.card: PatientCard | None = None
+        self.relation_dialog: RelationDialog | None = None
         self._relations: list[RelationView] = []
         self._dirty = False
 
@@ -327,8 +327,13 @@ class PatientCardView(QWidget):
             existing=existing,
             parent=self,
         )
-        if dlg.exec() == QDialog.DialogCode.Accepted:
-            self._reload_relations()
+        # open(), not exec(): no nested event loop, so a background reply or a second
+        # window can never run inside the dialog's loop and re-enter this view.
+        dlg.accepted.connect(self._reload_relations)
+        if self.relation_dialog is not None:
+            self.relation_dialog.deleteLater()  # the previous one, closed long ago
+        self.relation_dialog = dlg
+        dlg.open()
 
     def _edit_selected(self) -> None:
         r = self._selected_relation()
