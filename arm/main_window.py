@@ -48,7 +48,7 @@ class MainWindow(QMainWindow):
 
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        self.nav.setFixedWidth(190)
+        self.nav.setFixedWidth(160)
         self.stack = QStackedWidget()
         self.startup = QWidget()
         self.startup_label = QLabel("Подключение к базе данных…")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QStackedWidget, QWidget
+from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from arm.errors import show_error
 from arm.tasks import TaskRunner
@@ -29,6 +29,7 @@ class PatientsSection(QStackedWidget):
         super().__init__(parent)
         self._runner = runner
         self._ws = workspace
+        self.register_dialog: RegisterDialog | None = None
         self.registry_view = RegistryView(
             runner, workspace.registry.search, show_error, page_size=page_size
         )
@@ -66,5 +67,13 @@ class PatientsSection(QStackedWidget):
             prefill=words,
             parent=self,
         )
-        if dlg.exec() == QDialog.DialogCode.Accepted and dlg.card is not None:
-            self.open_patient(dlg.card.id)
+
+        def registered() -> None:
+            if dlg.card is not None:
+                self.open_patient(dlg.card.id)
+
+        dlg.accepted.connect(registered)
+        if self.register_dialog is not None:
+            self.register_dialog.deleteLater()
+        self.register_dialog = dlg
+        dlg.open()

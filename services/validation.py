@@ -162,7 +162,9 @@ def normalize_phone(value: str) -> str:
     raw = " ".join(value.split())
     if not raw:
         raise ValidationError("Телефон", REQUIRED, key="phone")
-    invalid = ValidationError("Телефон", "неверный номер телефона", key="phone")
+    invalid = ValidationError(
+        "Телефон", "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX", key="phone"
+    )
     if not _PHONE_CHARS.fullmatch(raw):
         raise invalid
     try:

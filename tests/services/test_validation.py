@@ -302,14 +302,17 @@ def test_normalize_phone_valid(raw: str) -> None:
     [
         ("", "обязательное поле"),
         ("  ", "обязательное поле"),
-        ("12345", "неверный номер телефона"),
-        ("+7 916 1234567 8", "неверный номер телефона"),
-        ("+7 916 ABC-DE-FG", "неверный номер телефона"),  # phonenumbers would read keypad letters
-        ("8 916 123-45-67 доб. 5", "неверный номер телефона"),
-        ("+7 916 123 45 67 ext 5", "неверный номер телефона"),
-        ("+", "неверный номер телефона"),
-        ("()", "неверный номер телефона"),
-        *((h, "неверный номер телефона") for h in HOSTILE),
+        ("12345", "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX"),
+        ("+7 916 1234567 8", "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX"),
+        (
+            "+7 916 ABC-DE-FG",
+            "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX",
+        ),  # phonenumbers would read keypad letters
+        ("8 916 123-45-67 доб. 5", "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX"),
+        ("+7 916 123 45 67 ext 5", "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX"),
+        ("+", "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX"),
+        ("()", "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX"),
+        *((h, "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX") for h in HOSTILE),
         ("+7 495 123-45-67", "должен быть мобильным номером России"),  # Moscow landline
         ("+7 800 555-35-35", "должен быть мобильным номером России"),  # toll-free
         ("+7 701 123 45 67", "должен быть мобильным номером России"),  # Kazakhstan, also +7
@@ -340,7 +343,10 @@ def test_format_phone() -> None:
 def test_phone_round_trips(rest: str) -> None:
     error = _error(lambda: normalize_phone("9" + rest))
     if error is not None:
-        assert error.rule in ("неверный номер телефона", "должен быть мобильным номером России")
+        assert error.rule in (
+            "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX",
+            "должен быть мобильным номером России",
+        )
         return
     e164 = normalize_phone("9" + rest)
     assert e164 == "+79" + rest

@@ -104,6 +104,8 @@ def test_add_mother_through_the_relation_dialog(qtbot: QtBot, world: World) -> N
     qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
     assert dlg.result() == QDialog.DialogCode.Accepted
     qtbot.waitUntil(lambda: view.relations_model.rowCount() == 1, timeout=5000)
+    assert view.relations_model.index(0, 1).data() == "мать"
+    assert view.relations_model.index(0, 2).data() == "законный"
     row = view.relations_model.row_at(0)
     assert row is not None
     assert (row.label, row.other_name, row.is_legal_representative) == (
@@ -135,6 +137,8 @@ def test_relation_dialog_shows_rule_errors_and_keeps_the_dialog_open(
 
 def test_escape_with_unsaved_changes_asks_first(qtbot: QtBot, world: World) -> None:
     view = _card(qtbot, world, world.mother.id)
+    view.form.address.setFocus()
+    qtbot.keyClick(view.form.address, Qt.Key.Key_End)
     type_text(view.form.address, " кв. 7")
     back: list[bool] = []
     view.sig_back_requested.connect(lambda: back.append(True))
@@ -149,3 +153,23 @@ def test_escape_with_unsaved_changes_asks_first(qtbot: QtBot, world: World) -> N
     view.request_back()
     assert back == []
     assert view.form.address.text().endswith("кв. 7")
+
+
+def test_relations_table_keeps_names_readable_on_a_narrow_screen(
+    qtbot: QtBot, world: World
+) -> None:
+    view = _card(qtbot, world, world.child.id)
+    table = view.relations
+    period = [
+        view.relations_model.headerData(i, Qt.Orientation.Horizontal)
+        for i in range(view.relations_model.columnCount())
+    ].index("Период")
+    view.resize(1800, 900)
+    qtbot.waitUntil(lambda: not table.isColumnHidden(period), timeout=2000)
+    view.resize(1190, 700)  # the card's share of a 1366×768 screen
+    qtbot.waitUntil(lambda: table.isColumnHidden(period), timeout=2000)
+    name_width = table.columnWidth(0)
+    assert name_width >= table.fontMetrics().horizontalAdvance("Соколова Екатерина Петровна")
+    assert table.horizontalHeader().length() <= table.viewport().width()
+    view.resize(1800, 900)
+    qtbot.waitUntil(lambda: not table.isColumnHidden(period), timeout=2000)

@@ -208,6 +208,8 @@ class PatientForm(QWidget):
         self.policy.setText(data.policy_number)
         self.phone.setText(data.phone)
         self.address.setText(data.address)
+        for edit in (self.surname, self.name, self.patronymic, self.address):
+            edit.setCursorPosition(0)  # show a long address from its start: город, улица
         self.department.setCurrentIndex(
             max(0, self.department.findData(data.attachment_department_id))
         )

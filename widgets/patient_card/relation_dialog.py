@@ -37,7 +37,8 @@ from services.validation import parse_date_ru
 from widgets.formatting import fmt_date
 from widgets.patient_card.register_dialog import RegisterDialog
 from widgets.ports import ErrorPresenter, Runner
-from widgets.registry.model import PatientSearchModel
+from widgets.registry.model import COLUMNS, PatientSearchModel
+from widgets.rows_model import size_columns
 
 __all__ = ["RelationDialog"]
 
@@ -81,8 +82,7 @@ class RelationDialog(QDialog):
         self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.results.verticalHeader().hide()
-        self.results.horizontalHeader().setStretchLastSection(True)
-        self.results.setColumnWidth(0, 260)
+        size_columns(self.results, COLUMNS)
         for hidden in (4, 5, 7):
             self.results.setColumnHidden(hidden, True)
         self.kind = QComboBox()

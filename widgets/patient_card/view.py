@@ -36,21 +36,39 @@ from widgets.formatting import age_text, fmt_date, fmt_phone, fmt_policy, fmt_sn
 from widgets.patient_card.form import PatientForm
 from widgets.patient_card.relation_dialog import RelationDialog
 from widgets.ports import ErrorPresenter, Runner
-from widgets.rows_model import Column, RowsModel
+from widgets.rows_model import Column, RowsModel, size_columns
 
 __all__ = ["PatientCardView"]
 
 
+def _period(start: dt.date | None, end: dt.date | None) -> str:
+    if end is None:
+        return f"с {fmt_date(start)}" if start else ""
+    return f"{fmt_date(start)} – {fmt_date(end)}" if start else f"по {fmt_date(end)}"
+
+
 def _relation_columns() -> list[Column[RelationView]]:
     return [
-        Column("ФИО", lambda r: r.other_name, 280),
-        Column("Кем приходится", lambda r: r.label, 130),
-        Column("Законный представитель", lambda r: "да" if r.is_legal_representative else "", 90),
-        Column("Дата рождения", lambda r: fmt_date(r.other_birth_date), 110),
-        Column("Телефон", lambda r: fmt_phone(r.other_phone), 140),
-        Column("Начало", lambda r: fmt_date(r.valid_from), 100),
-        Column("Окончание", lambda r: fmt_date(r.valid_to), 100),
-        Column("Документ-основание", lambda r: r.basis_document, 220),
+        Column(
+            "ФИО, дата рождения",
+            lambda r: f"{r.other_name}, {fmt_date(r.other_birth_date)}",
+        ),
+        Column("Кем приходится", lambda r: r.label, "бабушка / дедушка"),
+        Column(
+            "Представитель",
+            lambda r: "законный" if r.is_legal_representative else "",
+            "законный",
+        ),
+        Column("Телефон", lambda r: fmt_phone(r.other_phone), "+7 999 999-99-99"),
+        Column(
+            "Период", lambda r: _period(r.valid_from, r.valid_to), "с 00.00.0000", optional=True
+        ),
+        Column(
+            "Документ-основание",
+            lambda r: r.basis_document,
+            "Свидетельство о рождении",
+            optional=True,
+        ),
     ]
 
 
@@ -96,7 +114,15 @@ class PatientCardView(QWidget):
         self.relations_model: RowsModel[RelationView] = RowsModel(
             _relation_columns(),
             dimmed=lambda r: r.valid_to is not None and r.valid_to < dt.date.today(),
-            tooltip=lambda r: "Enter — открыть карту этого человека",
+            tooltip=lambda r: "\n".join(
+                t
+                for t in (
+                    _period(r.valid_from, r.valid_to),
+                    r.basis_document,
+                    "Enter — открыть карту этого человека",
+                )
+                if t
+            ),
         )
         self.relations = QTableView()
         self.relations.setObjectName("relationsTable")
@@ -105,9 +131,11 @@ class PatientCardView(QWidget):
         self.relations.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.relations.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.relations.verticalHeader().hide()
-        self.relations.horizontalHeader().setStretchLastSection(True)
-        for i, col in enumerate(_relation_columns()):
-            self.relations.setColumnWidth(i, col.width)
+        size_columns(
+            self.relations,
+            _relation_columns(),
+            min_stretch="Соколова Екатерина Петровна, 00.00.0000",
+        )
         self.show_ended = QCheckBox("Показывать прекращённые")
         self.add_relation = QPushButton("Добавить…")
         self.add_relation.setObjectName("addRelation")
@@ -134,7 +162,7 @@ class PatientCardView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(demo_box)
         scroll.setMinimumWidth(460)
-        scroll.setMaximumWidth(620)
+        scroll.setMaximumWidth(430)
 
         rel_box = QGroupBox("Родственные связи и законные представители")
         rel_layout = QVBoxLayout(rel_box)

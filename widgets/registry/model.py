@@ -17,21 +17,22 @@ from services.models import Sex
 from services.patient_search import PatientRow, SearchQuery
 from widgets.formatting import age_text, fmt_date, fmt_phone, fmt_policy, fmt_snils
 from widgets.ports import Handle, Runner
+from widgets.rows_model import Column
 
 __all__ = ["COLUMNS", "PatientSearchModel"]
 
 SearchFn = Callable[[SearchQuery, tuple[str, int] | None, int], list[PatientRow]]
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS: list[tuple[str, Callable[[PatientRow], str]]] = [
-    ("ФИО", lambda r: r.full_name),
-    ("Дата рождения", lambda r: fmt_date(r.birth_date)),
-    ("Возраст", lambda r: age_text(r.birth_date)),
-    ("Пол", lambda r: "м" if r.sex == Sex.MALE else "ж"),
-    ("Полис ОМС", lambda r: fmt_policy(r.policy_number)),
-    ("СНИЛС", lambda r: fmt_snils(r.snils)),
-    ("Телефон", lambda r: fmt_phone(r.phone)),
-    ("Прикрепление", lambda r: r.department),
+COLUMNS: list[Column[PatientRow]] = [
+    Column("ФИО", lambda r: r.full_name, "Александрова Екатерина Владимировна"),
+    Column("Дата рождения", lambda r: fmt_date(r.birth_date), "00.00.0000"),
+    Column("Возраст", lambda r: age_text(r.birth_date), "11 мес."),
+    Column("Пол", lambda r: "м" if r.sex == Sex.MALE else "ж", "ж"),
+    Column("Полис ОМС", lambda r: fmt_policy(r.policy_number), "0000 0000 0000 0000"),
+    Column("СНИЛС", lambda r: fmt_snils(r.snils), "000-000-000 00"),
+    Column("Телефон", lambda r: fmt_phone(r.phone), "+7 999 999-99-99"),
+    Column("Прикрепление", lambda r: r.department, "Взрослое отделение", optional=True),
 ]
 
 
@@ -144,7 +145,7 @@ class PatientSearchModel(QAbstractTableModel):
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             try:
-                return COLUMNS[index.column()][1](row)
+                return COLUMNS[index.column()].text(row)
             except (IndexError, ValueError):
                 return ""
         if role == Qt.ItemDataRole.UserRole:
@@ -159,5 +160,5 @@ class PatientSearchModel(QAbstractTableModel):
             and orientation == Qt.Orientation.Horizontal
             and 0 <= section < len(COLUMNS)
         ):
-            return COLUMNS[section][0]
+            return COLUMNS[section].title
         return None

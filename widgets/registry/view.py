@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 from services.errors import ArmError, ValidationError
 from services.patient_search import parse_query
 from widgets.ports import ErrorPresenter, Runner
-from widgets.registry.model import PatientSearchModel, SearchFn
+from widgets.registry.model import COLUMNS, PatientSearchModel, SearchFn
+from widgets.rows_model import size_columns
 
 __all__ = ["RegistryView"]
 
@@ -67,11 +68,8 @@ class RegistryView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(26)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(True)
-        for col, width in enumerate((330, 110, 80, 40, 170, 120, 150)):
-            self.table.setColumnWidth(col, width)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        size_columns(self.table, COLUMNS, min_stretch="Иванова Александра Константиновна")
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
