@@ -24,8 +24,9 @@ from sqlalchemy.engine import make_url
 
 from services.bulk_seed import bulk_seed_patients
 from services.db import create_db_engine, make_session_factory, upgrade_schema
+from services.demo import seed_demo
 from services.models import Patient
-from services.patient_search import SearchQuery, _base, parse_query, search_patients
+from services.patient_search import SearchQuery, parse_query, search_patients, search_statement
 
 ADMIN = os.environ.get("ARM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -45,6 +46,8 @@ def _ensure_db(patients: int) -> str:
     if have < patients:
         print(f"seeding {patients - have:,} patients into arm_bench …", flush=True)
         t0 = time.monotonic()
+        if not have:  # the demo polyclinic first: departments to attach to, real families
+            have = seed_demo(engine, patients=5000).patients
         bulk_seed_patients(engine, patients - have)
         print(f"seeded in {time.monotonic() - t0:.0f} s", flush=True)
     engine.dispose()
@@ -94,22 +97,12 @@ def main() -> None:
     )
     dialect = postgresql.psycopg.dialect()  # type: ignore[attr-defined]
 
-    def raw_sql(q: SearchQuery) -> str:
-        # The same statement the ORM path sends, compiled once, run as a plain string.
-        from services.models import Patient as P
-        from services.search_keys import prefix_upper_bound
-
-        stmt = _base()
-        if q.policy:
-            stmt = stmt.where(P.policy_number == q.policy)
-        elif q.snils:
-            stmt = stmt.where(P.snils == q.snils)
-        else:
-            stmt = stmt.where(
-                P.search_key >= q.name_prefix, P.search_key < prefix_upper_bound(q.name_prefix)
-            )
-        stmt = stmt.order_by(P.search_key, P.id).limit(100)
-        return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    def raw_sql(q: SearchQuery) -> tuple[str, dict[str, object]]:
+        # The same SQL text and parameters the ORM path sends, compiled outside the timing
+        # and run straight through psycopg (which prepares repeated statements for both).
+        stmt, params = search_statement(q, limit=100)
+        compiled = stmt.compile(dialect=dialect)
+        return str(compiled), compiled.construct_params(params)
 
     print(f"patients in arm_bench: {total:,}; {args.queries} queries per kind; page = 100 rows")
     print(
@@ -122,10 +115,10 @@ def main() -> None:
             for q in qs[:10]:  # warm-up
                 search_patients(s, q)
             for q in qs:
-                sql = raw_sql(q)
+                sql, params = raw_sql(q)
                 timed: list[tuple[list[float], Callable[[], object]]] = [
                     (orm_t, lambda q=q: search_patients(s, q, limit=100)),
-                    (raw_t, lambda sql=sql: raw.execute(sql).fetchall()),
+                    (raw_t, lambda sql=sql, p=params: raw.execute(sql, p).fetchall()),
                 ]
                 rnd.shuffle(timed)
                 for bucket, fn in timed:
