@@ -23,12 +23,12 @@ from services.db import (
     create_db_engine,
     current_revision,
     describe_database,
-    head_revision,
     make_session_factory,
     upgrade_schema,
 )
 from services.demo import DEMO_WORKSTATION_CODE, demo_staff_id, seed_demo
 from services.errors import ConflictError
+from services.migrations import HEAD
 from services.models import Patient, Staff, Workstation
 from services.patients import list_departments
 from services.registry import Registry
@@ -59,7 +59,7 @@ def open_database(settings: Settings) -> Engine:
     engine = create_db_engine(url, password=secrets.db_password(url))
     try:
         current = current_revision(engine)
-        if current != head_revision(engine):
+        if current != HEAD:
             if not settings.is_embedded:
                 raise ConflictError(
                     "Схема базы данных не соответствует этой версии ARM. Администратору: "

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -120,11 +120,16 @@ def downgrade_schema(engine: Engine, revision: str) -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    from alembic.runtime.migration import MigrationContext
+    """The schema revision stamped in the database; None for an empty database.
 
+    Read with one SELECT rather than through Alembic: importing Alembic costs a fifth of a
+    second at every start, and start-up only needs to compare this with :data:`HEAD`.
+    """
     with database_errors(describe_database(engine.url)), engine.connect() as conn:
-        rev: str | None = MigrationContext.configure(conn).get_current_revision()
-        return rev
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        revs = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+        return revs[0] if len(revs) == 1 else None
 
 
 def head_revision(engine: Engine) -> str | None:

@@ -16,6 +16,7 @@ from services.db import (
     sqlite_url,
     upgrade_schema,
 )
+from services.migrations import HEAD
 from services.models import Base
 
 TABLES = {
@@ -66,3 +67,7 @@ def test_postgresql_migrated_schema_matches_models(pg_engine: Engine) -> None:
             )
         ).scalar()
     assert collation == "C"
+
+
+def test_head_constant_matches_the_migration_scripts(sqlite_engine) -> None:  # type: ignore[no-untyped-def]
+    assert HEAD == head_revision(sqlite_engine)
