@@ -68,6 +68,7 @@ def run_gui(settings: Settings, *, quit_after_ms: int | None = None) -> int:
         probe = _FirstPaintProbe(window, probe_mode)
         window.sig_ready.connect(probe.ready)
     window.show()
+    window.activateWindow()  # keyboard focus at once, also on a PC started without a window manager
     QTimer.singleShot(0, window.connect_database)
     if quit_after_ms is not None:
         QTimer.singleShot(quit_after_ms, app.quit)

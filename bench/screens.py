@@ -28,7 +28,7 @@ def main() -> int:
     os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
     from PySide6.QtCore import QEventLoop, Qt, QTimer
-    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication, QWidget
     from sqlalchemy import select
 
@@ -63,8 +63,7 @@ def main() -> int:
     def key(
         widget: QWidget, k: Qt.Key, mods: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
     ) -> None:
-        for kind in (QKeyEvent.Type.KeyPress, QKeyEvent.Type.KeyRelease):
-            QApplication.sendEvent(widget, QKeyEvent(kind, k, mods))
+        QTest.keyClick(widget, k, mods)  # through the shortcut map, as a real key press
 
     def shoot(widget: QWidget, name: str) -> None:
         pause(150)
@@ -73,6 +72,8 @@ def main() -> int:
         print(path)
 
     win.show()
+    win.activateWindow()  # no window manager on Xvfb to do it; shortcuts need an active window
+    wait_for(win.isActiveWindow, 5000)
     win.connect_database()
     wait_for(lambda: win.patients is not None)
     section = win.patients

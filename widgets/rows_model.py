@@ -101,11 +101,17 @@ class _ColumnSizer(QObject):
         room = table.viewport().width() - fixed
         room -= table.fontMetrics().horizontalAdvance(self._min_stretch) + self.PADDING
         for i in optional:  # left to right: the first optional column is the most useful
-            show = self._widths[i] <= room
-            table.setColumnHidden(i, not show)
-            if show:
-                room -= self._widths[i]
+            width = self._widths[i]
+            if room >= width:
+                table.setColumnHidden(i, False)
+                table.setColumnWidth(i, width)
+                room -= width
+            elif room >= width * 0.6:  # most of it fits: show it, its longest texts elided
+                table.setColumnHidden(i, False)
+                table.setColumnWidth(i, room)
+                room = -1
             else:
+                table.setColumnHidden(i, True)
                 room = -1  # keep the order: never show a later column while an earlier hides
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -66,7 +66,7 @@ def _relation_columns() -> list[Column[RelationView]]:
         Column(
             "Документ-основание",
             lambda r: r.basis_document,
-            "Свидетельство о рождении",
+            "Свидетельство о рождении IV-МЮ № 123456",
             optional=True,
         ),
     ]

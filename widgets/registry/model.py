@@ -32,7 +32,7 @@ COLUMNS: list[Column[PatientRow]] = [
     Column("Полис ОМС", lambda r: fmt_policy(r.policy_number), "0000 0000 0000 0000"),
     Column("СНИЛС", lambda r: fmt_snils(r.snils), "000-000-000 00"),
     Column("Телефон", lambda r: fmt_phone(r.phone), "+7 999 999-99-99"),
-    Column("Прикрепление", lambda r: r.department, "Взрослое отделение", optional=True),
+    Column("Прикрепление", lambda r: r.department, "Детское отделение (филиал № 1)", optional=True),
 ]
 
 
@@ -143,8 +143,8 @@ class PatientSearchModel(QAbstractTableModel):
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
         row = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            try:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            try:  # the tooltip shows a long name or department in full when the column is cut
                 return COLUMNS[index.column()].text(row)
             except (IndexError, ValueError):
                 return ""

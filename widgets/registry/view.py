@@ -69,7 +69,7 @@ class RegistryView(QWidget):
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(26)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        size_columns(self.table, COLUMNS, min_stretch="Иванова Александра Константиновна")
+        size_columns(self.table, COLUMNS, min_stretch="Иванов Виталий Константинович")
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
