@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services import patient_search, patients, relations
 from services.audit import Actor
-from services.db import database_errors
+from services.db import database_errors, describe_database
 from services.patient_search import PatientRow, SearchQuery
 from services.patients import PatientCard, PatientInput
 from services.relations import RelationInput, RelationView
@@ -28,10 +28,12 @@ class Registry:
     def __init__(self, sessions: sessionmaker[Session], actor: Actor) -> None:
         self._sessions = sessions
         self.actor = actor
+        bind = sessions.kw.get("bind")
+        self._peer = describe_database(bind.url) if bind is not None else "База данных"
 
     def _run(self, fn: Callable[[Session], T]) -> T:
         # The server went away or the file is locked: transient, worth a «Повторить».
-        with database_errors(), self._sessions() as session:
+        with database_errors(self._peer), self._sessions() as session:
             return fn(session)
 
     def search(

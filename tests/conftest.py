@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import keyring
@@ -82,22 +83,38 @@ def _pg_admin_engine() -> Engine:
     return engine
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A freshly migrated throw-away PostgreSQL database for this test session."""
+@contextmanager
+def _throwaway_pg_database() -> Iterator[str]:
+    """Create ``arm_test_<random>``, migrate it, yield its URL, drop it whatever happened."""
     admin = _pg_admin_engine()
     name = f"arm_test_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(PG_ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
     url_str = url.render_as_string(hide_password=False)
-    engine = create_db_engine(url_str)
-    upgrade_schema(engine)
-    engine.dispose()
-    yield url_str
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        engine = create_db_engine(url_str)
+        upgrade_schema(engine)
+        engine.dispose()
+        yield url_str
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A freshly migrated PostgreSQL database shared by the session; tests roll back in it."""
+    with _throwaway_pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_pg_url() -> Iterator[str]:
+    """A database of the test's own, for work that commits (bulk COPY, several connections)."""
+    with _throwaway_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

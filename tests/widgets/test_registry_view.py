@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
+from sqlalchemy.engine import make_url
 
+from arm.tasks import TaskRunner
+from services.db import create_db_engine, make_session_factory
+from services.errors import PeerUnavailable
 from services.patient_search import PatientRow, SearchQuery, parse_query
+from services.registry import Registry
+from tests.cable import Cable
+from tests.factories import base_org, person
 from tests.widgets.conftest import World
 from tests.widgets.keys import type_text
 from widgets.registry.model import PatientSearchModel
@@ -102,3 +110,54 @@ def test_model_passes_qt_model_tester(qtbot: QtBot, qtmodeltester, world: World)
     type_text(view.search_edit, "и")
     qtbot.waitUntil(lambda: view.model.rowCount() == 3 and not view.model.loading, timeout=5000)
     qtmodeltester.check(view.model)
+
+
+class _RetryLog:
+    """Error presenter that keeps the retry callback, as the «Повторить» button would."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[BaseException, object]] = []
+
+    def __call__(self, parent: object, exc: BaseException, retry: object) -> None:
+        self.calls.append((exc, retry))
+
+
+@pytest.mark.pg
+def test_search_over_a_pulled_cable_offers_retry_and_keeps_the_text(
+    qtbot: QtBot, fresh_pg_url: str
+) -> None:
+    direct = create_db_engine(fresh_pg_url)
+    actor, dept = base_org(make_session_factory(direct))
+    person(make_session_factory(direct), actor, "Соколова", "Ирина", "Петровна", dept_id=dept)
+    url = make_url(fresh_pg_url)
+    cable = Cable(url.host or "127.0.0.1", url.port or 5432)
+    via = create_db_engine(url.set(host="127.0.0.1", port=cable.port))
+    log = _RetryLog()
+    runner = TaskRunner(log)
+    try:
+        registry = Registry(make_session_factory(via), actor)
+        view = RegistryView(runner, registry.search, log)
+        qtbot.addWidget(view)
+        view.show()
+        view.focus_search()
+        type_text(view.search_edit, "Соко")
+        qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=10_000)
+        cable.cut()
+        type_text(view.search_edit, "лова")
+        qtbot.waitUntil(lambda: bool(log.calls), timeout=15_000)
+        exc, retry = log.calls[0]
+        assert isinstance(exc, PeerUnavailable)
+        assert "нет связи" in str(exc)
+        assert view.status.text() == "Поиск не выполнен"
+        assert view.search_edit.text() == "Соколова"  # nothing typed is lost
+        cable.plug()
+        assert callable(retry)
+        retry()  # the «Повторить» button
+        qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=10_000)
+        assert view.model.row_at(0) is not None
+        assert view.status.text() == "Найдено: 1"
+    finally:
+        runner.shutdown(wait=True)
+        cable.cut()
+        via.dispose()
+        direct.dispose()
