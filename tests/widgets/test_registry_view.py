@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy.engine import make_url
 
@@ -161,3 +162,50 @@ def test_search_over_a_pulled_cable_offers_retry_and_keeps_the_text(
         cable.cut()
         via.dispose()
         direct.dispose()
+
+
+def _opened(qtbot: QtBot, view: RegistryView, ms: int = 600) -> list[int]:
+    got: list[int] = []
+    view.sig_open_requested.connect(got.append)
+    qtbot.wait(ms)
+    return got
+
+
+def test_enter_under_invalid_text_never_opens_the_previous_results(
+    qtbot: QtBot, world: World
+) -> None:
+    view = _view(qtbot, world)
+    type_text(view.search_edit, "соколова")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
+    opened: list[int] = []
+    view.sig_open_requested.connect(opened.append)
+    view.search_edit.selectAll()
+    type_text(view.search_edit, "1234 5678 9012")  # twelve digits: neither policy nor СНИЛС
+    qtbot.keyClick(view.search_edit, Qt.Key.Key_Return)
+    assert view.hint.text().startswith("Поиск: ")
+    assert view.model.rowCount() == 0  # the old list is gone with the text it belonged to
+    qtbot.wait(400)
+    assert opened == []
+
+
+def test_enter_on_bad_text_is_not_remembered_for_a_later_search(qtbot: QtBot, world: World) -> None:
+    view = _view(qtbot, world)
+    type_text(view.search_edit, "12345")
+    qtbot.keyClick(view.search_edit, Qt.Key.Key_Return)
+    view.search_edit.clear()
+    type_text(view.search_edit, "соколова")
+    assert _opened(qtbot, view) == []  # found, shown, but opened only on the registrar's Enter
+    assert view.model.rowCount() == 1
+
+
+def test_down_and_enter_typed_ahead_act_on_the_new_results(qtbot: QtBot, world: World) -> None:
+    view = _view(qtbot, world)
+    type_text(view.search_edit, "иванов")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 3, timeout=5000)
+    with qtbot.waitSignal(view.sig_open_requested, timeout=5000) as sig:
+        type_text(view.search_edit, "а")  # «иванова»: one match, still on its way
+        qtbot.keyClick(view.search_edit, Qt.Key.Key_Down)
+        focused = QApplication.focusWidget()  # Enter goes wherever ↓ left the focus
+        assert focused is not None
+        qtbot.keyClick(focused, Qt.Key.Key_Return)
+    assert sig.args == [world.people[0].id]  # Иванова Анна, not the first «Иванов»

@@ -7,6 +7,8 @@ A malformed query (a 12-digit "policy") is explained under the field, in words.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -22,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.errors import ArmError, ValidationError
-from services.patient_search import parse_query
+from services.patient_search import SearchQuery, parse_query
 from widgets.ports import ErrorPresenter, Runner
 from widgets.registry.model import COLUMNS, PatientSearchModel, SearchFn
 from widgets.rows_model import size_columns
@@ -83,7 +85,9 @@ class RegistryView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
 
-        self.search_edit.textChanged.connect(lambda _t: self._timer.start())
+        # What Enter or ↓ asked for while the results were on their way; typing cancels it.
+        self._after_load: Callable[[], None] | None = None
+        self.search_edit.textChanged.connect(self._on_text_changed)
         self.search_edit.returnPressed.connect(self._on_return)
         self.search_edit.installEventFilter(self)
         self._timer.timeout.connect(self.search_now)
@@ -104,37 +108,64 @@ class RegistryView(QWidget):
         self.status.setText("Начните вводить фамилию")
 
     # --- actions ---------------------------------------------------------------------------
+    def _on_text_changed(self, _text: str) -> None:
+        self._after_load = None
+        self._timer.start()
+
     def focus_search(self) -> None:
         self.search_edit.setFocus()
         self.search_edit.selectAll()
 
-    def search_now(self) -> None:
+    def search_now(self) -> bool:
+        """Bring the results in line with the text now; False when the text is not a query.
+
+        Invalid text clears the results: a list left over from the previous query, under text
+        that no longer matches it, is how the wrong patient gets opened.
+        """
         self._timer.stop()
         try:
             query = parse_query(self.search_edit.text())
         except ValidationError as exc:
             self.hint.setText(str(exc))
-            return
+            self._after_load = None
+            if not self.model.query.empty:
+                self.model.set_query(SearchQuery())
+            return False
         self.hint.clear()
         if query != self.model.query or not self.model.rowCount():
             self.model.set_query(query)
+        return True
 
     def _on_return(self) -> None:
         """Enter in the field opens the only match; with several, it moves into the list.
 
         Opening the *first* of several matches would be quick and sometimes wrong — the wrong
-        patient's record is the one mistake a registry must not make fast.
+        patient's record is the one mistake a registry must not make fast.  Enter typed ahead
+        of the results acts on the results of what was typed, never on the previous list.
         """
-        if self._timer.isActive() or self.model.loading:
-            self.search_now()
-            self._open_after_load = True
+        if not self.search_now():
             return
-        self._open_only_or_focus_list()
+        if self.model.loading:
+            self._after_load = self._open_only_or_focus_list
+        else:
+            self._open_only_or_focus_list()
+
+    def _on_down(self) -> None:
+        if not self.search_now():
+            return
+        if self.model.loading:
+            self._after_load = self._focus_list
+        else:
+            self._focus_list()
 
     def _open_only_or_focus_list(self) -> None:
         if self.model.rowCount() == 1:
             self._open_index(self.model.index(0, 0))
-        elif self.model.rowCount() > 1:
+        else:
+            self._focus_list()
+
+    def _focus_list(self) -> None:
+        if self.model.rowCount():
             self.table.setFocus()
             if not self.table.currentIndex().isValid():
                 self.table.selectRow(0)
@@ -147,10 +178,8 @@ class RegistryView(QWidget):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.search_edit and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
-            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown) and self.model.rowCount():
-                self.table.setFocus()
-                if not self.table.currentIndex().isValid():
-                    self.table.selectRow(0)
+            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
+                self._on_down()
                 return True
         return super().eventFilter(watched, event)
 
@@ -161,7 +190,6 @@ class RegistryView(QWidget):
         super().keyPressEvent(event)
 
     # --- model feedback --------------------------------------------------------------------
-    _open_after_load = False
 
     def _on_loading(self, loading: bool) -> None:
         if loading and not self.model.rowCount():
@@ -178,11 +206,12 @@ class RegistryView(QWidget):
             self.status.setText(
                 f"Найдено: {count}{'+ (прокрутите, чтобы загрузить ещё)' if more else ''}"
             )
-        if self._open_after_load:
-            self._open_after_load = False
-            self._open_only_or_focus_list()
+        action, self._after_load = self._after_load, None
+        if action is not None:
+            action()
 
     def _on_failed(self, exc: BaseException) -> None:
+        self._after_load = None
         self.status.setText("Поиск не выполнен")
         if isinstance(exc, ArmError) and not exc.transient:
             self.hint.setText(str(exc))
