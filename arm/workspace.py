@@ -36,6 +36,9 @@ from services.tasks import TaskState
 
 __all__ = ["Workspace", "open_database", "open_workspace"]
 
+# No screen waits longer than this for one statement: past it, «нет связи» and «Повторить».
+STATEMENT_TIMEOUT_S = 30.0
+
 log = logging.getLogger(__name__)
 
 
@@ -56,7 +59,9 @@ class Workspace:
 def open_database(settings: Settings) -> Engine:
     """Connect, and migrate when this PC owns the database (the embedded SQLite file)."""
     url = settings.effective_database_url
-    engine = create_db_engine(url, password=secrets.db_password(url))
+    engine = create_db_engine(
+        url, password=secrets.db_password(url), statement_timeout_s=STATEMENT_TIMEOUT_S
+    )
     try:
         current = current_revision(engine)
         if current != HEAD:

@@ -50,13 +50,25 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def create_db_engine(url: str | URL, *, password: str | None = None, echo: bool = False) -> Engine:
-    """Build the engine for ``url``; ``password`` (from the keyring) fills a PostgreSQL URL."""
+def create_db_engine(
+    url: str | URL,
+    *,
+    password: str | None = None,
+    echo: bool = False,
+    statement_timeout_s: float | None = None,
+) -> Engine:
+    """Build the engine for ``url``; ``password`` (from the keyring) fills a PostgreSQL URL.
+
+    ``statement_timeout_s`` is for the GUI: a statement stuck behind a lock or a dead link
+    fails with «нет связи» instead of freezing every later search in the one DB lane.  The
+    CLI's bulk loads leave it off.  Parameters are never put into error messages or logs:
+    they are patients' names, СНИЛС and policy numbers.
+    """
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(u, echo=echo)
+        engine = create_engine(u, echo=echo, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if u.get_backend_name() == "postgresql":
@@ -64,12 +76,25 @@ def create_db_engine(url: str | URL, *, password: str | None = None, echo: bool 
             u = u.set(drivername="postgresql+psycopg")
         if password and not u.password:
             u = u.set(password=password)
+        connect_args: dict[str, Any] = {
+            "connect_timeout": 5,
+            "application_name": "arm",
+            # A pulled cable or a half-open link is noticed in ~15 s, not after TCP's minutes.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 3,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 15_000,
+        }
+        if statement_timeout_s is not None:
+            connect_args["options"] = f"-c statement_timeout={int(statement_timeout_s * 1000)}"
         return create_engine(
             u,
             echo=echo,
+            hide_parameters=True,
             pool_pre_ping=True,  # a restarted server costs one retry, not an error dialog
             pool_size=5,
-            connect_args={"connect_timeout": 5, "application_name": "arm"},
+            connect_args=connect_args,
         )
     raise ValueError(f"unsupported database backend: {u.get_backend_name()}")
 

@@ -10,11 +10,13 @@ the registrar's input stays in the form.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -198,19 +200,44 @@ def open_card(session: Session, actor: Actor, patient_id: int) -> PatientCard:
     return card
 
 
+_UNIQUE_FIELDS = (
+    (Patient.snils, "snils", "СНИЛС", "snils"),
+    (Patient.policy_number, "policy_number", "Полис ОМС", "policy"),
+)
+_TAKEN = "уже указан в карте другого пациента"
+
+
 def _check_unique(session: Session, data: PatientInput, exclude_id: int | None) -> None:
     errors: list[ValidationError] = []
-    for column, value, label, key in (
-        (Patient.snils, data.snils, "СНИЛС", "snils"),
-        (Patient.policy_number, data.policy_number, "Полис ОМС", "policy"),
-    ):
+    for column, attr, label, key in _UNIQUE_FIELDS:
+        value = getattr(data, attr)
         if not value:
             continue
         other = session.scalar(select(Patient.id).where(column == value))
         if other is not None and other != exclude_id:
-            errors.append(ValidationError(label, "уже указан в карте другого пациента", key=key))
+            errors.append(ValidationError(label, _TAKEN, key=key))
     if errors:
         raise ValidationErrors(errors)
+
+
+@contextmanager
+def _unique_race(session: Session) -> Iterator[None]:
+    """Two registrars typing the same СНИЛС at once both pass :func:`_check_unique`; the
+    database's unique constraint stops the second, and it is told so under the field,
+    like any other input error, instead of seeing an internal error."""
+    try:
+        yield
+    except IntegrityError as exc:
+        session.rollback()
+        text = str(exc.orig)
+        errors = [
+            ValidationError(label, _TAKEN, key=key)
+            for _column, attr, label, key in _UNIQUE_FIELDS
+            if attr in text
+        ]
+        if not errors:
+            raise
+        raise ValidationErrors(errors) from None
 
 
 def _apply(p: Patient, data: PatientInput) -> None:
@@ -237,12 +264,18 @@ def register_patient(session: Session, actor: Actor, data: PatientInput) -> Pati
     _check_unique(session, data, None)
     p = Patient()
     _apply(p, data)
-    session.add(p)
-    session.flush()
-    audit.record(
-        session, actor, "patient.register", patient_id=p.id, object_type="patient", object_id=p.id
-    )
-    session.commit()
+    with _unique_race(session):
+        session.add(p)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            "patient.register",
+            patient_id=p.id,
+            object_type="patient",
+            object_id=p.id,
+        )
+        session.commit()
     return _card(session, p)
 
 
@@ -273,7 +306,8 @@ def update_patient(
         details="changed: " + ", ".join(changed),  # field names only, never values
     )
     try:
-        session.commit()
+        with _unique_race(session):
+            session.commit()
     except StaleDataError:
         session.rollback()
         raise ConflictError(

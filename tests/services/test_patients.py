@@ -72,6 +72,31 @@ def test_duplicate_snils_and_policy_name_the_field(sessions: sessionmaker[Sessio
     }
 
 
+def test_same_snils_saved_at_once_by_two_registrars_names_the_field(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pre-check passed for both; the database's unique constraint decides the race."""
+    actor, dept = base_org(sessions)
+    first = person(sessions, actor, "Петров", "Пётр", "Ильич", sex=Sex.MALE, dept_id=dept)
+    import services.patients as patients_module
+
+    monkeypatch.setattr(patients_module, "_check_unique", lambda *_a: None)  # lost the race
+    data = dataclasses.replace(
+        first.as_input(), surname="Сидоров", policy_number="", snils=first.snils or ""
+    )
+    with sessions() as s, pytest.raises(ValidationErrors) as caught:
+        patients_module.register_patient(s, actor, data)
+    assert [(e.key, e.rule) for e in caught.value.errors] == [
+        ("snils", "уже указан в карте другого пациента")
+    ]
+    context = caught.value.__context__
+    assert context is not None
+    assert "Сидоров" not in str(context)  # the SQL parameters never reach a log or a dialog
+    assert "hidden" in str(context)
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Patient)) == 1
+
+
 def test_update_with_stale_version_is_a_conflict_and_changes_nothing(
     sessions: sessionmaker[Session],
 ) -> None:
