@@ -145,9 +145,16 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(" — ".join(parts))
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.patients is not None and self.patients.card_view.dirty:
-            self.patients.card_view.request_back()
-            if self.patients.card_view.dirty:
-                event.ignore()
-                return
+        """Closing with unsaved edits asks first; after «Сохранить» the window closes once
+        the save has succeeded, after «Остаться» it stays."""
+        patients = self.patients
+        if patients is not None and (patients.card_view.dirty or patients.card_view.saving):
+            event.ignore()
+            patients.setCurrentWidget(patients.card_view)
+
+            def close_now() -> None:
+                self.close()
+
+            patients.card_view.leave(close_now)
+            return
         event.accept()

@@ -45,12 +45,16 @@ class PatientsSection(QStackedWidget):
         self.card_view.sig_title_changed.connect(self.sig_title_changed)
 
     def open_patient(self, patient_id: int) -> None:
-        if self.currentWidget() is self.card_view and self.card_view.dirty:
-            self.card_view.request_back()
-            if self.card_view.dirty:
-                return
-        self.card_view.load(patient_id)
-        self.setCurrentWidget(self.card_view)
+        """Open a card; unsaved edits in the one on screen (or hidden behind the search,
+        after F2) are settled first — saved, dropped or kept with «Остаться»."""
+        if self.card_view.dirty or self.card_view.saving:
+            self.setCurrentWidget(self.card_view)  # decide while looking at the edits
+
+        def go() -> None:
+            self.card_view.load(patient_id)
+            self.setCurrentWidget(self.card_view)
+
+        self.card_view.leave(go)
 
     def show_search(self) -> None:
         self.setCurrentWidget(self.registry_view)

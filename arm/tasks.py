@@ -209,6 +209,7 @@ class TaskRunner(QObject):
         on_success: Callable[[T], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[int, int, str], None] | None = None,
+        on_cancel: Callable[[], None] | None = None,
         progress_label: str | None = None,
         parent: QWidget | None = None,
     ) -> TaskHandle[T]:
@@ -216,7 +217,8 @@ class TaskRunner(QObject):
 
         ``progress_label`` turns on the delayed busy cursor and the cancellable dialog.
         Without ``on_failure`` an error goes to the presenter with a «Повторить» that reruns
-        the same task.
+        the same task.  ``on_cancel`` runs when the task ends cancelled (the user's «Отмена»
+        in the progress dialog, or the caller's own ``cancel()``).
         """
         handle: TaskHandle[T] = TaskHandle(self, next(self._ids))
         ui = _ProgressUi(handle, parent, progress_label) if progress_label else None
@@ -236,6 +238,7 @@ class TaskRunner(QObject):
                 on_success=on_success,
                 on_failure=on_failure,
                 on_progress=on_progress,
+                on_cancel=on_cancel,
                 progress_label=progress_label,
                 parent=parent,
             )
@@ -246,6 +249,8 @@ class TaskRunner(QObject):
                 ui.finish()
             self._set_running(-1)
             if handle.cancelled() or isinstance(value, Cancelled):
+                if on_cancel is not None:
+                    on_cancel()
                 return
             if ok:
                 if on_success is not None:

@@ -34,6 +34,7 @@ class Runner(Protocol):
         on_success: Callable[[T], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[int, int, str], None] | None = None,
+        on_cancel: Callable[[], None] | None = None,
         progress_label: str | None = None,
         parent: QWidget | None = None,
     ) -> Handle: ...

@@ -79,3 +79,48 @@ def test_unreachable_database_shows_message_and_retry(qtbot: QtBot, tmp_path: Pa
     assert "PostgreSQL: 127.0.0.1/none — нет связи" in win.startup_label.text()
     assert win.patients is None
     runner.shutdown(wait=True)
+
+
+def test_edits_hidden_behind_f2_are_not_lost_to_the_next_patient_or_to_closing(
+    qtbot: QtBot, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARM_RAISE_ERRORS", "1")
+    runner = TaskRunner(show_error)
+    win = MainWindow(load_settings(demo=True), runner)
+    qtbot.addWidget(win)
+    win.show()
+    with qtbot.waitSignal(win.sig_ready, timeout=120_000):
+        win.connect_database()
+    section = win.patients
+    assert section is not None
+    reg, card = section.registry_view, section.card_view
+    type_text(reg.search_edit, "ив")
+    qtbot.waitUntil(lambda: reg.model.rowCount() > 1 and not reg.model.loading, timeout=10_000)
+    first, second = reg.model.row_at(0), reg.model.row_at(1)
+    assert first is not None
+    assert second is not None
+    section.open_patient(first.id)
+    qtbot.waitUntil(lambda: card.card is not None and card.card.id == first.id, timeout=10_000)
+    card.form.address.selectAll()
+    type_text(card.form.address, "г. Москва, ул. Новая, д. 5")
+    qtbot.keyClick(win, Qt.Key.Key_F2)
+    assert section.currentWidget() is reg
+    section.open_patient(second.id)  # Enter on another row of the search
+    assert section.currentWidget() is card  # the edits are shown while the question is asked
+    box = card.leave_box
+    assert box is not None
+    next(b for b in box.buttons() if b.text() == "Остаться").click()
+    assert card.card is not None
+    assert card.card.id == first.id
+    assert card.form.address.text() == "г. Москва, ул. Новая, д. 5"
+
+    win.close()
+    assert win.isVisible()  # asked first
+    box = card.leave_box
+    assert box is not None
+    next(b for b in box.buttons() if b.text() == "Сохранить").click()
+    qtbot.waitUntil(lambda: not win.isVisible(), timeout=10_000)  # closed after the save
+    saved = win.workspace.registry.open_card(first.id)[0] if win.workspace else None
+    assert saved is not None
+    assert saved.address == "г. Москва, ул. Новая, д. 5"
+    runner.shutdown(wait=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from services.models import RelationKind
@@ -135,6 +135,17 @@ def test_relation_dialog_shows_rule_errors_and_keeps_the_dialog_open(
     assert dlg.buttons.isEnabled()
 
 
+def _answer(qtbot: QtBot, view: PatientCardView, button: str) -> None:
+    box = view.leave_box
+    assert box is not None
+    qtbot.waitExposed(box)
+    assert "несохранённые изменения" in box.text()
+    assert "Соколова Ирина Петровна" in box.text()
+    qtbot.mouseClick(
+        next(b for b in box.buttons() if b.text() == button), Qt.MouseButton.LeftButton
+    )
+
+
 def test_escape_with_unsaved_changes_asks_first(qtbot: QtBot, world: World) -> None:
     view = _card(qtbot, world, world.mother.id)
     view.form.address.setFocus()
@@ -142,17 +153,67 @@ def test_escape_with_unsaved_changes_asks_first(qtbot: QtBot, world: World) -> N
     type_text(view.form.address, " кв. 7")
     back: list[bool] = []
     view.sig_back_requested.connect(lambda: back.append(True))
-
-    def stay() -> None:
-        box = QApplication.activeModalWidget()
-        assert isinstance(box, QMessageBox)
-        assert "несохранённые изменения" in box.text()
-        next(b for b in box.buttons() if b.text() == "Остаться").click()
-
-    QTimer.singleShot(50, stay)
-    view.request_back()
+    qtbot.keyClick(view.form.address, Qt.Key.Key_Escape)
+    _answer(qtbot, view, "Остаться")
     assert back == []
     assert view.form.address.text().endswith("кв. 7")
+    assert view.dirty
+    qtbot.keyClick(view.form.address, Qt.Key.Key_Escape)
+    _answer(qtbot, view, "Не сохранять")
+    assert back == [True]
+    assert view.form.address.text() == "г. Москва, ул. Профсоюзная, д. 1"
+    assert world.registry.open_card(world.mother.id)[0].address == view.form.address.text()
+
+
+def test_save_from_the_leave_prompt_goes_back_only_after_saving(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    view.form.address.selectAll()
+    type_text(view.form.address, "г. Москва, ул. Новая, д. 5")
+    back: list[bool] = []
+    view.sig_back_requested.connect(lambda: back.append(True))
+    view.request_back()
+    _answer(qtbot, view, "Сохранить")
+    qtbot.waitUntil(lambda: back == [True], timeout=5000)
+    assert world.registry.open_card(world.mother.id)[0].address == "г. Москва, ул. Новая, д. 5"
+
+
+def test_double_ctrl_s_saves_once_and_the_form_is_locked_meanwhile(
+    qtbot: QtBot, world: World
+) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    version = world.registry.open_card(world.mother.id)[0].version_id
+    view.form.phone.selectAll()
+    type_text(view.form.phone, "8 916 555 44 33")
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert view.saving
+    assert not view.form.isEnabled()  # nothing typed now can be silently overwritten
+    qtbot.keyClick(view, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not view.saving, timeout=5000)
+    qtbot.wait(200)
+    assert not view.banner.isVisible()  # no false «изменил другой пользователь»
+    assert not view.dirty
+    assert view.form.isEnabled()
+    saved = world.registry.open_card(world.mother.id)[0]
+    assert (saved.phone, saved.version_id) == ("+79165554433", version + 1)
+
+
+def test_opening_another_patient_clears_the_card_at_once(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    view.load(world.child.id)
+    assert view.card is None  # nothing of the mother's left to type into
+    assert not view.form.isEnabled()
+    assert view.form.surname.text() == ""
+    qtbot.waitUntil(lambda: view.card is not None, timeout=5000)
+    assert view.form.surname.text() == "Соколов"
+    assert view.form.isEnabled()
+
+
+def test_a_missing_patient_goes_back_to_the_search(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    with qtbot.waitSignal(view.sig_back_requested, timeout=5000):
+        view.load(10**9)
+    assert view.card is None
+    assert [type(e).__name__ for e in world.errors.errors] == ["NotFoundError"]
 
 
 def test_relations_table_keeps_names_readable_on_a_narrow_screen(

@@ -198,6 +198,9 @@ class PatientForm(QWidget):
             label.setVisible(False)
 
     # --- data ------------------------------------------------------------------------------
+    def clear(self) -> None:
+        self.set_data(PatientInput(surname="", name="", patronymic="", sex=None, birth_date=None))
+
     def set_data(self, data: PatientInput) -> None:
         self.surname.setText(data.surname)
         self.name.setText(data.name)

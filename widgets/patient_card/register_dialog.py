@@ -28,6 +28,7 @@ class RegisterDialog(QDialog):
         self._runner = runner
         self._registry = registry
         self._show_error = show_error
+        self._saving = False
         self.card: PatientCard | None = None
         self.setWindowTitle("Новый пациент: регистрация")
         self.resize(620, 560)
@@ -58,6 +59,7 @@ class RegisterDialog(QDialog):
             return
 
         def failed(exc: BaseException) -> None:
+            self._saving = False
             self.buttons.setEnabled(True)
             if isinstance(exc, ValidationErrors):
                 self.form.show_errors(exc)
@@ -68,9 +70,18 @@ class RegisterDialog(QDialog):
 
         def done(card: PatientCard) -> None:
             self.card = card
+            self._saving = False
             self.accept()
 
         self.buttons.setEnabled(False)
+        self._saving = True
         self._runner.run(
             lambda _s: self._registry.register(data), on_success=done, on_failure=failed
         )
+
+    def reject(self) -> None:
+        """Esc or «Отмена» while the save is in flight does nothing: the write would go
+        ahead anyway, and a dialog closed as «cancelled» must not have saved."""
+        if self._saving:
+            return
+        super().reject()

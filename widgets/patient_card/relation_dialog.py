@@ -59,6 +59,7 @@ class RelationDialog(QDialog):
         self._runner = runner
         self._registry = registry
         self._show_error = show_error
+        self._saving = False
         self._patient_id = patient_id
         self._existing = existing
         self._departments = departments
@@ -301,6 +302,7 @@ class RelationDialog(QDialog):
             return registry.update_relation(existing.id, existing.version_id, data)
 
         def failed(exc: BaseException) -> None:
+            self._saving = False
             self.buttons.setEnabled(True)
             if isinstance(exc, ValidationErrors):
                 for e in exc.errors:
@@ -312,7 +314,16 @@ class RelationDialog(QDialog):
 
         def done(view: RelationView) -> None:
             self.result_view = view
+            self._saving = False
             self.accept()
 
         self.buttons.setEnabled(False)
+        self._saving = True
         self._runner.run(work, on_success=done, on_failure=failed)
+
+    def reject(self) -> None:
+        """Esc or «Отмена» while the save is in flight does nothing: the write would go
+        ahead anyway, and a dialog closed as «cancelled» must not have saved."""
+        if self._saving:
+            return
+        super().reject()

@@ -10,6 +10,7 @@ silently.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -35,7 +36,7 @@ from services.relations import RelationView
 from widgets.formatting import age_text, fmt_date, fmt_phone, fmt_policy, fmt_snils
 from widgets.patient_card.form import PatientForm
 from widgets.patient_card.relation_dialog import RelationDialog
-from widgets.ports import ErrorPresenter, Runner
+from widgets.ports import ErrorPresenter, Handle, Runner
 from widgets.rows_model import Column, RowsModel, size_columns
 
 __all__ = ["PatientCardView"]
@@ -94,6 +95,11 @@ class PatientCardView(QWidget):
         self._departments = departments
         self.card: PatientCard | None = None
         self.relation_dialog: RelationDialog | None = None
+        self.leave_box: QMessageBox | None = None
+        self._load: Handle | None = None
+        self._load_token = 0
+        self._saving = False
+        self._after_save: Callable[[], None] | None = None
         self._relations: list[RelationView] = []
         self._dirty = False
 
@@ -199,11 +205,51 @@ class PatientCardView(QWidget):
 
     # --- loading ---------------------------------------------------------------------------
     def load(self, patient_id: int) -> None:
-        """Open ``patient_id`` (the read is audited by the service)."""
+        """Open ``patient_id`` (the read is audited by the service).
+
+        The previous patient leaves the screen at once: while the new card is on its way
+        nothing can be typed or saved into the wrong person's record.  The newest request
+        wins; a failed or cancelled open goes back to the search.
+        """
+        if self._load is not None:
+            self._load.cancel()
+        self._load_token += 1
+        token = self._load_token
+        self.card = None
+        self._dirty = False
         self.banner.setVisible(False)
-        self._runner.run(
+        self.form.clear()
+        self.form.setEnabled(False)
+        self.title.setText("Открытие карты…")
+        self.subtitle.clear()
+        self._relations = []
+        self._show_relations()
+
+        def done(res: tuple[PatientCard, list[RelationView]]) -> None:
+            if token == self._load_token:
+                self._load = None
+                self.show_card(*res)
+
+        def failed(exc: BaseException) -> None:
+            if token != self._load_token:
+                return
+            self._load = None
+            self.title.setText("Карта не открыта")
+            transient = bool(getattr(exc, "transient", False))
+            self._show_error(self, exc, (lambda: self.load(patient_id)) if transient else None)
+            if not transient:
+                self.sig_back_requested.emit()
+
+        def cancelled() -> None:
+            if token == self._load_token:
+                self._load = None
+                self.sig_back_requested.emit()
+
+        self._load = self._runner.run(
             lambda _s: self._registry.open_card(patient_id),
-            on_success=lambda res: self.show_card(*res),
+            on_success=done,
+            on_failure=failed,
+            on_cancel=cancelled,
             progress_label="Открытие карты пациента…",
             parent=self,
         )
@@ -212,6 +258,7 @@ class PatientCardView(QWidget):
         self.card = card
         self._relations = relations
         self.form.set_data(card.as_input())
+        self.form.setEnabled(True)
         self._dirty = False
         self._show_header()
         self._show_relations()
@@ -252,6 +299,8 @@ class PatientCardView(QWidget):
         pid = self.card.id
 
         def done(rels: list[RelationView]) -> None:
+            if self.card is None or self.card.id != pid:
+                return  # the answer (or a late «Повторить») for a card no longer shown
             self._relations = rels
             self._show_relations()
 
@@ -267,25 +316,54 @@ class PatientCardView(QWidget):
         return self._dirty
 
     def _update_buttons(self) -> None:
-        self.save_button.setEnabled(self._dirty)
-        self.revert_button.setEnabled(self._dirty)
+        editable = self._dirty and not self._saving
+        self.save_button.setEnabled(editable)
+        self.revert_button.setEnabled(editable)
         selected = self._selected_relation()
         own = selected is not None and selected.forward
         self.add_relation.setEnabled(self.card is not None)
         self.edit_relation.setEnabled(own)
         self.end_relation.setEnabled(own and selected is not None and selected.valid_to is None)
 
-    def save(self) -> None:
+    @property
+    def saving(self) -> bool:
+        return self._saving
+
+    def save(self, then: Callable[[], None] | None = None) -> None:
+        """Save the form; ``then`` runs once the save has succeeded (leave, close, open next).
+
+        The form is locked while the save is in flight: what the server stores is exactly
+        what is on screen, and a second Ctrl+S cannot send a stale version behind the first.
+        """
+        if self._saving:
+            if then is not None:
+                self._after_save = then
+            return
         if self.card is None or not self._dirty:
+            if then is not None:
+                then()
             return
         try:
             data = self.form.collect()
         except ValidationErrors:
             return
         card = self.card
+        self._saving = True
+        self._after_save = then
+        focused = self.focusWidget()
+        self.form.setEnabled(False)
+        self._update_buttons()
+
+        def settle() -> None:
+            self._saving = False
+            self.form.setEnabled(True)
+            self._update_buttons()
+            if focused is not None and self.isVisible():
+                focused.setFocus()
 
         def failed(exc: BaseException) -> None:
-            self.save_button.setEnabled(True)
+            self._after_save = None
+            settle()
             if isinstance(exc, ValidationErrors):
                 self.form.show_errors(exc)
             elif isinstance(exc, ValidationError):
@@ -302,9 +380,11 @@ class PatientCardView(QWidget):
             self.banner.setVisible(False)
             self._show_header()
             self.form.set_data(new.as_input())
-            self._update_buttons()
+            settle()
+            then_, self._after_save = self._after_save, None
+            if then_ is not None:
+                then_()
 
-        self.save_button.setEnabled(False)
         self._runner.run(
             lambda _s: self._registry.update(card.id, card.version_id, data),
             on_success=done,
@@ -318,21 +398,47 @@ class PatientCardView(QWidget):
         self._update_buttons()
 
     def request_back(self) -> None:
-        if self._dirty:
-            box = QMessageBox(self)
-            box.setWindowTitle("Несохранённые изменения")
-            box.setText("В карте есть несохранённые изменения. Сохранить их?")
-            save = box.addButton("Сохранить", QMessageBox.ButtonRole.AcceptRole)
-            discard = box.addButton("Не сохранять", QMessageBox.ButtonRole.DestructiveRole)
-            box.addButton("Остаться", QMessageBox.ButtonRole.RejectRole)
-            box.exec()  # a true modal decision
-            if box.clickedButton() is save:
-                self.save()
-                return
-            if box.clickedButton() is not discard:
-                return
-            self.revert()
-        self.sig_back_requested.emit()
+        self.leave(self.sig_back_requested.emit)
+
+    def leave(self, then: Callable[[], None]) -> None:
+        """Run ``then`` (back, open another patient, close) once unsaved edits are dealt with.
+
+        Asks «Сохранить / Не сохранять / Остаться» without a nested event loop; «Сохранить»
+        carries on with ``then`` only after the save has succeeded.
+        """
+        if self._saving:
+            self._after_save = then
+            return
+        if not self._dirty:
+            then()
+            return
+        if self.leave_box is not None:
+            self.leave_box.raise_()
+            return
+        name = self.card.full_name if self.card is not None else ""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Несохранённые изменения")
+        box.setText(f"В карте «{name}» есть несохранённые изменения. Сохранить их?")
+        save = box.addButton("Сохранить", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Не сохранять", QMessageBox.ButtonRole.DestructiveRole)
+        stay = box.addButton("Остаться", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(save)
+        box.setEscapeButton(stay)
+
+        def decided() -> None:
+            clicked = box.clickedButton()
+            self.leave_box = None
+            box.deleteLater()
+            if clicked is save:
+                self.save(then)
+            elif clicked is discard:
+                self.revert()
+                then()
+
+        box.finished.connect(decided)
+        self.leave_box = box
+        box.open()
 
     # --- relations -------------------------------------------------------------------------
     def _selected_relation(self) -> RelationView | None:
