@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from services.models import RelationKind
+from services.relations import RelationInput
 from tests.widgets.conftest import World
 from tests.widgets.keys import type_text
 from widgets.patient_card.relation_dialog import RelationDialog
@@ -234,3 +237,45 @@ def test_relations_table_keeps_names_readable_on_a_narrow_screen(
     assert table.horizontalHeader().length() <= table.viewport().width()
     view.resize(1800, 900)
     qtbot.waitUntil(lambda: not table.isColumnHidden(period), timeout=2000)
+
+
+def test_ending_a_relation_asks_then_keeps_it_in_the_history(qtbot: QtBot, world: World) -> None:
+    start = dt.date.today() - dt.timedelta(days=400)
+    world.registry.add_relation(
+        world.child.id,
+        RelationInput(
+            relative_id=world.mother.id,
+            kind=RelationKind.MOTHER,
+            is_legal_representative=True,
+            valid_from=start,
+        ),
+    )
+    view = _card(qtbot, world, world.child.id)
+    qtbot.waitUntil(lambda: view.relations_model.rowCount() == 1, timeout=5000)
+    view.relations.setFocus()
+    view.relations.selectRow(0)
+    assert view.end_relation.isEnabled()
+    qtbot.mouseClick(view.end_relation, Qt.MouseButton.LeftButton)
+    box = view.end_box
+    assert box is not None
+    assert "мать: Соколова Ирина Петровна" in box.text()
+    next(b for b in box.buttons() if b.text() == "Отмена").click()
+    qtbot.wait(200)
+    assert view.relations_model.row_at(0) is not None
+    assert view.relations_model.row_at(0).valid_to is None  # type: ignore[union-attr]
+    qtbot.mouseClick(view.end_relation, Qt.MouseButton.LeftButton)
+    box = view.end_box
+    assert box is not None
+    next(b for b in box.buttons() if b.text() == "Прекратить").click()
+
+    def ended() -> bool:
+        r = view.relations_model.row_at(0)
+        return r is not None and r.valid_to is not None
+
+    qtbot.waitUntil(ended, timeout=5000)  # ended today: still in force through today
+    row = view.relations_model.row_at(0)
+    assert row is not None
+    assert row.valid_to == dt.date.today()
+    assert view.relations_model.index(0, 4).data() == (
+        f"{start:%d.%m.%Y} – {dt.date.today():%d.%m.%Y}"
+    )

@@ -96,6 +96,7 @@ class PatientCardView(QWidget):
         self.card: PatientCard | None = None
         self.relation_dialog: RelationDialog | None = None
         self.leave_box: QMessageBox | None = None
+        self.end_box: QMessageBox | None = None
         self._load: Handle | None = None
         self._load_token = 0
         self._saving = False
@@ -478,16 +479,26 @@ class PatientCardView(QWidget):
         r = self._selected_relation()
         if r is None or not r.forward or r.valid_to is not None:
             return
-        answer = QMessageBox.question(
-            self,
-            "Прекратить связь",
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Прекратить связь")
+        box.setText(
             f"Прекратить связь «{r.label}: {r.other_name}» сегодняшним днём?\n"
-            "Связь останется в истории.",
+            "Связь останется в истории."
         )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        self._runner.run(
-            lambda _s: self._registry.end_relation(r.id, r.version_id),
-            on_success=lambda _v: self._reload_relations(),
-            parent=self,
-        )
+        end = box.addButton("Прекратить", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Отмена", QMessageBox.ButtonRole.RejectRole)
+
+        def decided() -> None:
+            box.deleteLater()
+            self.end_box = None
+            if box.clickedButton() is end:
+                self._runner.run(
+                    lambda _s: self._registry.end_relation(r.id, r.version_id),
+                    on_success=lambda _v: self._reload_relations(),
+                    parent=self,
+                )
+
+        box.finished.connect(decided)
+        self.end_box = box
+        box.open()
