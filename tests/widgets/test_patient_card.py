@@ -8,7 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
+from services.errors import PeerUnavailable
 from services.models import RelationKind
+from services.registry import Registry
 from services.relations import RelationInput
 from tests.widgets.conftest import World
 from tests.widgets.keys import type_text
@@ -279,3 +281,73 @@ def test_ending_a_relation_asks_then_keeps_it_in_the_history(qtbot: QtBot, world
     assert view.relations_model.index(0, 4).data() == (
         f"{start:%d.%m.%Y} – {dt.date.today():%d.%m.%Y}"
     )
+
+
+def test_the_save_button_saves_like_ctrl_s(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    view.form.address.selectAll()
+    type_text(view.form.address, "г. Москва, ул. Новая, д. 5")
+    qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not view.saving and not view.dirty, timeout=5000)
+    qtbot.wait(100)
+    assert world.errors.errors == []
+    assert world.registry.open_card(world.mother.id)[0].address == "г. Москва, ул. Новая, д. 5"
+
+
+class _FlakyOpen:
+    """The registry, except that opening ``patient_id`` fails once with «нет связи»."""
+
+    def __init__(self, registry: Registry, patient_id: int) -> None:
+        self._registry = registry
+        self._fail = {patient_id}
+
+    def open_card(self, patient_id: int):  # type: ignore[no-untyped-def]
+        if patient_id in self._fail:
+            self._fail.discard(patient_id)
+            raise PeerUnavailable("PostgreSQL: test", "server closed the connection")
+        return self._registry.open_card(patient_id)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._registry, name)
+
+
+def test_a_late_retry_of_a_failed_open_asks_before_replacing_other_edits(
+    qtbot: QtBot, world: World
+) -> None:
+    retries: list[object] = []
+    view = PatientCardView(
+        world.runner,
+        _FlakyOpen(world.registry, world.child.id),  # type: ignore[arg-type]
+        lambda _p, _e, retry: retries.append(retry),
+        [(world.dept_id, "Взрослое отделение")],
+    )
+    qtbot.addWidget(view)
+    view.show()
+    view.load(world.child.id)
+    qtbot.waitUntil(lambda: bool(retries), timeout=5000)
+    assert view.title.text() == "Карта не открыта"
+    view.load(world.mother.id)
+    qtbot.waitUntil(lambda: view.card is not None, timeout=5000)
+    type_text(view.form.address, " кв. 7")
+    retry = retries[0]
+    assert callable(retry)
+    with qtbot.waitSignal(view.sig_open_requested, timeout=2000) as sig:
+        retry()  # «Повторить» clicked long after
+    assert sig.args == [world.child.id]  # a request that goes through «unsaved edits?»
+    assert view.card is not None
+    assert view.card.id == world.mother.id
+    assert view.dirty
+
+
+def test_back_while_opening_drops_the_late_answer(qtbot: QtBot, world: World) -> None:
+    view = _card(qtbot, world, world.mother.id)
+    back: list[bool] = []
+    titles: list[str] = []
+    view.sig_back_requested.connect(lambda: back.append(True))
+    view.sig_title_changed.connect(titles.append)
+    view.load(world.child.id)
+    view.request_back()
+    qtbot.wait(500)
+    assert back == [True]
+    assert view.card is None
+    assert titles == ["Открытие карты…"]

@@ -61,6 +61,7 @@ class RegisterDialog(QDialog):
         def failed(exc: BaseException) -> None:
             self._saving = False
             self.buttons.setEnabled(True)
+            self.form.setEnabled(True)
             if isinstance(exc, ValidationErrors):
                 self.form.show_errors(exc)
             elif isinstance(exc, ValidationError):
@@ -74,6 +75,7 @@ class RegisterDialog(QDialog):
             self.accept()
 
         self.buttons.setEnabled(False)
+        self.form.setEnabled(False)  # what is saved is exactly what is on screen
         self._saving = True
         self._runner.run(
             lambda _s: self._registry.register(data), on_success=done, on_failure=failed

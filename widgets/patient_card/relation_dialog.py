@@ -303,7 +303,7 @@ class RelationDialog(QDialog):
 
         def failed(exc: BaseException) -> None:
             self._saving = False
-            self.buttons.setEnabled(True)
+            self._set_inputs_enabled(True)
             if isinstance(exc, ValidationErrors):
                 for e in exc.errors:
                     self._error(e)
@@ -317,9 +317,23 @@ class RelationDialog(QDialog):
             self._saving = False
             self.accept()
 
-        self.buttons.setEnabled(False)
+        self._set_inputs_enabled(False)  # what is saved is exactly what is on screen
         self._saving = True
         self._runner.run(work, on_success=done, on_failure=failed)
+
+    def _set_inputs_enabled(self, enabled: bool) -> None:
+        for w in (
+            self.search,
+            self.results,
+            self.new_person,
+            self.kind,
+            self.legal,
+            self.basis,
+            self.valid_from,
+            self.valid_to,
+            self.buttons,
+        ):
+            w.setEnabled(enabled)
 
     def reject(self) -> None:
         """Esc or «Отмена» while the save is in flight does nothing: the write would go

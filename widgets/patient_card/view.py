@@ -190,7 +190,7 @@ class PatientCardView(QWidget):
         layout.addLayout(body, 1)
 
         self.form.sig_edited.connect(self._on_edited)
-        self.save_button.clicked.connect(self.save)
+        self.save_button.clicked.connect(lambda: self.save())  # not clicked(bool) → then
         self.revert_button.clicked.connect(self.revert)
         self.back_button.clicked.connect(self.request_back)
         self.add_relation.clicked.connect(lambda: self._relation_dialog(None))
@@ -199,7 +199,7 @@ class PatientCardView(QWidget):
         self.show_ended.toggled.connect(lambda _b: self._show_relations())
         self.relations.activated.connect(self._open_relative)
         self.relations.selectionModel().currentChanged.connect(lambda *_a: self._update_buttons())
-        QShortcut(QKeySequence.StandardKey.Save, self, self.save)
+        QShortcut(QKeySequence.StandardKey.Save, self, lambda: self.save())
         QShortcut(QKeySequence("Esc"), self, self.request_back)
         QShortcut(QKeySequence("Ctrl+Shift+R"), self, lambda: self._relation_dialog(None))
         self._update_buttons()
@@ -212,9 +212,7 @@ class PatientCardView(QWidget):
         nothing can be typed or saved into the wrong person's record.  The newest request
         wins; a failed or cancelled open goes back to the search.
         """
-        if self._load is not None:
-            self._load.cancel()
-        self._load_token += 1
+        self._abandon_load()
         token = self._load_token
         self.card = None
         self._dirty = False
@@ -223,6 +221,7 @@ class PatientCardView(QWidget):
         self.form.setEnabled(False)
         self.title.setText("Открытие карты…")
         self.subtitle.clear()
+        self.sig_title_changed.emit("Открытие карты…")
         self._relations = []
         self._show_relations()
 
@@ -237,7 +236,10 @@ class PatientCardView(QWidget):
             self._load = None
             self.title.setText("Карта не открыта")
             transient = bool(getattr(exc, "transient", False))
-            self._show_error(self, exc, (lambda: self.load(patient_id)) if transient else None)
+            # «Повторить» asks to open again the normal way, so a late click still asks
+            # about unsaved edits in whatever card is open by then.
+            retry = (lambda: self.sig_open_requested.emit(patient_id)) if transient else None
+            self._show_error(self, exc, retry)
             if not transient:
                 self.sig_back_requested.emit()
 
@@ -282,7 +284,8 @@ class PatientCardView(QWidget):
             attach += f" с {fmt_date(c.attached_since)}"
         parts.append(f"Прикрепление: {attach}")
         self.subtitle.setText("   ·   ".join(parts))
-        self.sig_title_changed.emit(c.full_name)
+        if self.isVisible():  # a save finishing after F2 must not retitle the search screen
+            self.sig_title_changed.emit(c.full_name)
 
     def _show_relations(self) -> None:
         today = dt.date.today()
@@ -330,14 +333,14 @@ class PatientCardView(QWidget):
     def saving(self) -> bool:
         return self._saving
 
-    def save(self, then: Callable[[], None] | None = None) -> None:
+    def save(self, *, then: Callable[[], None] | None = None) -> None:
         """Save the form; ``then`` runs once the save has succeeded (leave, close, open next).
 
         The form is locked while the save is in flight: what the server stores is exactly
         what is on screen, and a second Ctrl+S cannot send a stale version behind the first.
         """
         if self._saving:
-            if then is not None:
+            if then is not None and self._after_save is None:
                 self._after_save = then
             return
         if self.card is None or not self._dirty:
@@ -373,7 +376,8 @@ class PatientCardView(QWidget):
                 self.banner.setText(str(exc))
                 self.banner.setVisible(True)
             else:
-                self._show_error(self, exc, self.save)
+                # A late «Повторить» saves this card only if it is still the one on screen.
+                self._show_error(self, exc, lambda: self.save() if self.card is card else None)
 
         def done(new: PatientCard) -> None:
             self.card = new
@@ -399,7 +403,18 @@ class PatientCardView(QWidget):
         self._update_buttons()
 
     def request_back(self) -> None:
-        self.leave(self.sig_back_requested.emit)
+        def back() -> None:
+            self._abandon_load()
+            self.sig_back_requested.emit()
+
+        self.leave(back)
+
+    def _abandon_load(self) -> None:
+        """Whatever the open still on its way returns, it is no longer wanted."""
+        if self._load is not None:
+            self._load.cancel()
+            self._load = None
+        self._load_token += 1
 
     def leave(self, then: Callable[[], None]) -> None:
         """Run ``then`` (back, open another patient, close) once unsaved edits are dealt with.
@@ -408,7 +423,8 @@ class PatientCardView(QWidget):
         carries on with ``then`` only after the save has succeeded.
         """
         if self._saving:
-            self._after_save = then
+            if self._after_save is None:  # the first request wins; a close is never replaced
+                self._after_save = then
             return
         if not self._dirty:
             then()
@@ -432,7 +448,7 @@ class PatientCardView(QWidget):
             self.leave_box = None
             box.deleteLater()
             if clicked is save:
-                self.save(then)
+                self.save(then=then)
             elif clicked is discard:
                 self.revert()
                 then()
