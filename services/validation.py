@@ -22,6 +22,7 @@ from phonenumbers import PhoneNumberFormat, PhoneNumberType
 from services.errors import ValidationError
 
 __all__ = [
+    "PHONE_RULE",
     "enp_checksum",
     "format_phone",
     "format_snils",
@@ -150,6 +151,17 @@ _MOBILE: Final = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_O
 _PHONE_CHARS = re.compile(r"[0-9+()\-. ]{1,30}")
 
 
+# The two shapes a Russian mobile is written in, unbreakable, so the message under the field
+# wraps between them and never inside a number.
+_UNBREAKABLE = str.maketrans({" ": "\u00a0", "-": "\u2011"})
+PHONE_RULE = (
+    "номер из 11 цифр: "
+    + "+7 9XX XXX-XX-XX".translate(_UNBREAKABLE)
+    + " или "
+    + "8 9XX XXX-XX-XX".translate(_UNBREAKABLE)
+)
+
+
 def normalize_phone(value: str) -> str:
     """Normalise a Russian mobile number to E.164 «+79161234567».
 
@@ -162,9 +174,7 @@ def normalize_phone(value: str) -> str:
     raw = " ".join(value.split())
     if not raw:
         raise ValidationError("Телефон", REQUIRED, key="phone")
-    invalid = ValidationError(
-        "Телефон", "номер из 11 цифр: +7 9XX XXX-XX-XX или 8 9XX XXX-XX-XX", key="phone"
-    )
+    invalid = ValidationError("Телефон", PHONE_RULE, key="phone")
     if not _PHONE_CHARS.fullmatch(raw):
         raise invalid
     try:

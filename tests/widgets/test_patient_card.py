@@ -278,7 +278,7 @@ def test_ending_a_relation_asks_then_keeps_it_in_the_history(qtbot: QtBot, world
     row = view.relations_model.row_at(0)
     assert row is not None
     assert row.valid_to == dt.date.today()
-    assert view.relations_model.index(0, 4).data() == (
+    assert view.relations_model.index(0, 5).data() == (
         f"{start:%d.%m.%Y} – {dt.date.today():%d.%m.%Y}"
     )
 

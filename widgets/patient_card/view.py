@@ -50,10 +50,7 @@ def _period(start: dt.date | None, end: dt.date | None) -> str:
 
 def _relation_columns() -> list[Column[RelationView]]:
     return [
-        Column(
-            "ФИО, дата рождения",
-            lambda r: f"{r.other_name}, {fmt_date(r.other_birth_date)}",
-        ),
+        Column("ФИО", lambda r: r.other_name),
         Column("Кем приходится", lambda r: r.label, "бабушка / дедушка"),
         Column(
             "Представитель",
@@ -61,6 +58,9 @@ def _relation_columns() -> list[Column[RelationView]]:
             "законный",
         ),
         Column("Телефон", lambda r: fmt_phone(r.other_phone), "+7 999 999-99-99"),
+        Column(
+            "Дата рождения", lambda r: fmt_date(r.other_birth_date), "00.00.0000", optional=True
+        ),
         Column(
             "Период", lambda r: _period(r.valid_from, r.valid_to), "с 00.00.0000", optional=True
         ),
@@ -124,6 +124,7 @@ class PatientCardView(QWidget):
             tooltip=lambda r: "\n".join(
                 t
                 for t in (
+                    f"{r.other_name}, {fmt_date(r.other_birth_date)}",
                     _period(r.valid_from, r.valid_to),
                     r.basis_document,
                     "Enter — открыть карту этого человека",
@@ -141,7 +142,7 @@ class PatientCardView(QWidget):
         size_columns(
             self.relations,
             _relation_columns(),
-            min_stretch="Соколова Екатерина Петровна, 00.00.0000",
+            min_stretch="Соколова Екатерина Петровна",
         )
         self.show_ended = QCheckBox("Показывать прекращённые")
         self.add_relation = QPushButton("Добавить…")
