@@ -62,7 +62,12 @@ def run_gui(settings: Settings, *, quit_after_ms: int | None = None) -> int:
     app.setStyleSheet(STYLE_SHEET)
     install_excepthooks()
     runner = TaskRunner(show_error)
-    window = MainWindow(settings, runner)
+    rig = None
+    if settings.demo:
+        from arm.cards import start_demo_rig
+
+        rig = start_demo_rig()  # before the first PC/SC call: it points pcsc-lite at itself
+    window = MainWindow(settings, runner, rig=rig)
     probe_mode = os.environ.get("ARM_BENCH_EXIT_ON")  # "paint" or "ready", bench only
     if probe_mode:
         probe = _FirstPaintProbe(window, probe_mode)
@@ -72,6 +77,10 @@ def run_gui(settings: Settings, *, quit_after_ms: int | None = None) -> int:
     QTimer.singleShot(0, window.connect_database)
     if quit_after_ms is not None:
         QTimer.singleShot(quit_after_ms, app.quit)
-    code = app.exec()
-    runner.shutdown(wait=True)
+    try:
+        code = app.exec()
+    finally:
+        runner.shutdown(wait=True)
+        if rig is not None:
+            rig.close()
     return code

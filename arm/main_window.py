@@ -1,24 +1,24 @@
-"""The main window shell: navigation on the left, the current section on the right.
+"""The main window shell: the gate (sign-in, lock) or the work — navigation and a section.
 
 Sections appear as their issues land (Schedule, EMK, Studies join Patients); there are no
-placeholder screens.  The window paints at once; the database is opened in the background
-and the sections are built when it is ready.
+placeholder screens.  The window paints at once; the database is opened in the background;
+then the gate waits for a staff card.  The work page exists only while someone is signed in,
+and is *hidden* (not covered) while the screen is locked.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
-    QPushButton,
     QStackedWidget,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -26,103 +26,222 @@ from arm import __version__
 from arm.errors import user_message
 from arm.settings import Settings
 from arm.tasks import TaskRunner
+from widgets.login.gate import GateScreen
 
 if TYPE_CHECKING:
+    from arm.cards import CardBridge
     from arm.patients_section import PatientsSection
-    from arm.workspace import Workspace
+    from arm.session import SessionController
+    from arm.workspace import Station, Workspace
+    from services.card.rig import CardRig
+    from services.signin import SignedIn
+    from widgets.login.card_tray import CardTray
 
 __all__ = ["MainWindow"]
 
 
 class MainWindow(QMainWindow):
     sig_ready = Signal()
-    """The database is open and the sections are built."""
+    """The database is open and the gate waits for a card."""
 
-    def __init__(self, settings: Settings, runner: TaskRunner) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        runner: TaskRunner,
+        *,
+        bridge: CardBridge | None = None,
+        rig: CardRig | None = None,
+    ) -> None:
         super().__init__()
         self._settings = settings
         self._runner = runner
+        self._bridge = bridge
+        self.rig = rig
+        self.station: Station | None = None
+        self.session: SessionController | None = None
         self.workspace: Workspace | None = None
         self.patients: PatientsSection | None = None
+        self.tray: CardTray | None = None
         self._section_title = ""
+        self._hidden_windows: list[QWidget] = []
 
+        self.gate = GateScreen()
+        self.work = QWidget()
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
         self.nav.setFixedWidth(160)
         self.stack = QStackedWidget()
-        self.startup = QWidget()
-        self.startup_label = QLabel("Подключение к базе данных…")
-        self.startup_label.setObjectName("startupMessage")
-        self.startup_label.setWordWrap(True)
-        self.retry_button = QPushButton("Повторить")
-        self.retry_button.setVisible(False)
-        s_layout = QVBoxLayout(self.startup)
-        s_layout.addStretch(1)
-        s_layout.addWidget(self.startup_label, 0, Qt.AlignmentFlag.AlignCenter)
-        s_layout.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignCenter)
-        s_layout.addStretch(2)
-        self.stack.addWidget(self.startup)
-        central = QWidget()
-        layout = QHBoxLayout(central)
+        layout = QHBoxLayout(self.work)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.gate)
+        self.pages.addWidget(self.work)
+        self.setCentralWidget(self.pages)
         self.status_db = QLabel()
         self.status_busy = QLabel()
+        self.status_user = QLabel()
+        self.statusBar().addWidget(self.status_user)
         self.statusBar().addPermanentWidget(self.status_busy)
         self.statusBar().addPermanentWidget(self.status_db)
         self.resize(1366, 768)
         self._update_title()
 
-        self.retry_button.clicked.connect(self.connect_database)
+        self.gate.sig_retry.connect(self.connect_database)
         self._runner.sig_busy_changed.connect(
             lambda b: self.status_busy.setText("⏳ работа…" if b else "")
         )
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        QShortcut(QKeySequence("F2"), self, lambda: self.go_to(0))
+        QShortcut(QKeySequence("Ctrl+L"), self, self.lock_by_user)
 
     # --- start-up --------------------------------------------------------------------------
     def connect_database(self) -> None:
-        self.retry_button.setVisible(False)
-        self.startup_label.setText("Подключение к базе данных…")
+        self.gate.show_message("Подключение к базе данных…")
 
-        def work(state: object) -> Workspace:
+        def work(state: object) -> Station:
             # Imported here, in the DB lane: SQLAlchemy and the services load while the
             # window is already painted (start-up budget, bench/startup.py).
-            from arm.workspace import open_workspace
+            from arm.workspace import open_station
 
-            return open_workspace(self._settings, state)  # type: ignore[arg-type]
+            return open_station(self._settings, state)  # type: ignore[arg-type]
 
         self._runner.run(
             work,
-            on_success=self.attach_workspace,
+            on_success=self.attach_station,
             on_failure=self._startup_failed,
-            on_progress=lambda _d, _t, text: self.startup_label.setText(text) if text else None,
+            on_progress=lambda _d, _t, text: self.gate.show_message(text) if text else None,
         )
 
     def _startup_failed(self, exc: BaseException) -> None:
-        self.startup_label.setText("Не удалось открыть базу данных.\n\n" + user_message(exc))
-        self.retry_button.setVisible(True)
+        self.gate.show_message(
+            "Не удалось открыть базу данных.", error=user_message(exc), retry=True
+        )
 
-    def attach_workspace(self, ws: Workspace) -> None:
+    def attach_station(self, station: Station) -> None:
+        from arm.cards import CardBridge
+        from arm.session import SessionController
+
+        self.station = station
+        self.status_db.setText(f"АРМ {station.workstation_code}   ·   {station.database}")
+        if self._bridge is None:
+            self._bridge = CardBridge(
+                self._settings.card_readers,
+                allow_virtual=self._settings.accepts_virtual_reader,
+                parent=self,
+            )
+        self.session = SessionController(
+            station,
+            self._runner,
+            self.gate,
+            self,
+            self._bridge,
+            idle_lock_minutes=self._settings.idle_lock_minutes,
+            parent=self,
+        )
+        self._bridge.start()
+        if self.rig is not None and station.demo_cards:
+            self._show_tray(station)
+        self.sig_ready.emit()
+
+    def _show_tray(self, station: Station) -> None:
+        from services.demo_cards import DEMO_CARDS, DEMO_PIN
+        from widgets.login.card_tray import CardTray
+
+        rig = self.rig
+        assert rig is not None
+        slots = {k: (p, 1 if k == "doctor2" else 0) for k, p in station.demo_cards.items()}
+        rig.add_cards(slots)
+        self.tray = CardTray(
+            {k: (DEMO_CARDS[k][0], slot) for k, (_p, slot) in slots.items()},
+            rig.toggle,
+            DEMO_PIN,
+            parent=self,
+        )
+        geo = self.geometry()
+        self.tray.move(geo.right() - 260, geo.top() + 60)
+        self.tray.show()
+
+    # --- the signed-in workspace (SessionController's Shell) ------------------------------
+    def enter_workspace(self, who: SignedIn, state: dict[str, Any]) -> None:
         from arm.patients_section import PatientsSection
 
+        assert self.station is not None
+        ws = self.station.workspace_for(who)
         self.workspace = ws
         self.patients = PatientsSection(self._runner, ws, page_size=self._settings.search_page_size)
         self.patients.sig_title_changed.connect(self._set_section_title)
-        self.stack.removeWidget(self.startup)
-        self.startup.deleteLater()
         self.stack.addWidget(self.patients)
         self.nav.addItem("Пациенты  F2")
-        QShortcut(QKeySequence("F2"), self, lambda: self.go_to(0))
+        # Start screen by role: doctor → schedule, registrar → registry, radiologist → study
+        # list.  Until the schedule and the studies land, every role starts in «Пациенты».
         self.nav.setCurrentRow(0)
-        self.status_db.setText(f"АРМ {ws.workstation_code}   ·   {ws.database}")
+        self.pages.setCurrentWidget(self.work)
         self._set_section_title("Пациенты")
-        self.patients.registry_view.focus_search()
-        self.sig_ready.emit()
+        self.status_user.setText(f"{ws.staff_name}, {ws.staff_position.lower()}")
+        patients_state = state.get("patients")
+        if isinstance(patients_state, dict):
+            self.patients.restore(patients_state)
+        if self.patients.currentWidget() is self.patients.registry_view:
+            self.patients.registry_view.focus_search()
+
+    def lock_now(self) -> None:
+        """Hide the work and every other window that may show a patient, in this turn."""
+        self.pages.setCurrentWidget(self.gate)
+        self.work.setVisible(False)
+        for w in QApplication.topLevelWidgets():
+            if w is self or not w.isVisible() or w.property("armNoPatientData"):
+                continue
+            w.hide()
+            self._hidden_windows.append(w)
+        self.status_user.setText("Заблокировано")
+        self._update_title()
+
+    def unlock_now(self) -> None:
+        assert self.workspace is not None
+        self.pages.setCurrentWidget(self.work)
+        for w in self._hidden_windows:
+            w.show()
+        self._hidden_windows.clear()
+        self.status_user.setText(
+            f"{self.workspace.staff_name}, {self.workspace.staff_position.lower()}"
+        )
+        self._update_title()
+
+    def drop_workspace(self) -> None:
+        """Another person signs in: the previous one's screens go (their state was saved at
+        the lock), so nothing of theirs is left to be shown."""
+        for w in self._hidden_windows:
+            w.close()
+            w.deleteLater()
+        self._hidden_windows.clear()
+        if self.patients is not None:
+            self.stack.removeWidget(self.patients)
+            self.patients.deleteLater()
+            self.patients = None
+        self.nav.clear()
+        self.workspace = None
+        self._section_title = ""
+        self._update_title()
+
+    def snapshot(self) -> dict[str, Any]:
+        if self.patients is None:
+            return {}
+        return {"section": self.nav.currentRow(), "patients": self.patients.snapshot()}
+
+    def lock_by_user(self) -> None:
+        if self.session is not None:
+            self.session.lock("by_user")
+
+    @property
+    def locked(self) -> bool:
+        return self.pages.currentWidget() is self.gate
 
     def go_to(self, row: int) -> None:
+        if self.locked:
+            return
         self.nav.setCurrentRow(row)
         if row == 0 and self.patients is not None:
             self.patients.show_search()
@@ -134,21 +253,26 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         parts = ["ARM " + __version__]
-        if self._section_title:
-            parts.append(self._section_title)
         ws = self.workspace
-        if ws is not None:
-            who = f"{ws.staff_name}, {ws.staff_position.lower()}"
-            if ws.demo_sign_in:
-                who += " (демо-вход)"
-            parts.append(who)
+        if ws is None or self.locked:
+            # The title bar is visible in the task bar: a locked screen names no patient.
+            parts.append("заблокировано" if ws is not None else "вход по карте")
+        else:
+            if self._section_title:
+                parts.append(self._section_title)
+            parts.append(f"{ws.staff_name}, {ws.staff_position.lower()}")
         self.setWindowTitle(" — ".join(parts))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing with unsaved edits asks first; after «Сохранить» the window closes once
-        the save has succeeded, after «Остаться» it stays."""
+        the save has succeeded, after «Остаться» it stays.  Then the workspace is saved and
+        the sign-out audited."""
         patients = self.patients
-        if patients is not None and (patients.card_view.dirty or patients.card_view.saving):
+        if (
+            not self.locked
+            and patients is not None
+            and (patients.card_view.dirty or patients.card_view.saving)
+        ):
             event.ignore()
             patients.setCurrentWidget(patients.card_view)
 
@@ -157,4 +281,10 @@ class MainWindow(QMainWindow):
 
             patients.card_view.leave(close_now)
             return
+        if self.session is not None:
+            self.session.sign_out()
+        if self._bridge is not None:
+            self._bridge.stop()
+        if self.tray is not None:
+            self.tray.close()
         event.accept()

@@ -58,6 +58,29 @@ class PatientsSection(QStackedWidget):
 
     def show_search(self) -> None:
         self.setCurrentWidget(self.registry_view)
+
+    # --- roaming workspace -----------------------------------------------------------------
+    def snapshot(self) -> dict[str, object]:
+        """What to bring back at the next sign-in, here or at another workstation."""
+        card = self.card_view.draft()
+        return {
+            "view": "card" if self.currentWidget() is self.card_view and card else "search",
+            "search": self.registry_view.search_edit.text()[:200],
+            "card": card,
+        }
+
+    def restore(self, state: dict[str, object]) -> None:
+        search = state.get("search")
+        if isinstance(search, str) and search:
+            self.registry_view.search_edit.setText(search)
+            self.registry_view.search_now()
+        card = state.get("card")
+        if state.get("view") == "card" and isinstance(card, dict):
+            pid = card.get("patient_id")
+            fields = card.get("fields")
+            if isinstance(pid, int):
+                self.card_view.load(pid, draft=fields if isinstance(fields, dict) else None)
+                self.setCurrentWidget(self.card_view)
         self.sig_title_changed.emit("Пациенты")
         self.registry_view.focus_search()
 

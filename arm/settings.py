@@ -60,6 +60,20 @@ class Settings:
     search_page_size: int = 100
     """Rows fetched per page by lazily loaded lists."""
 
+    card_readers: tuple[str, ...] = ("*",)
+    """Allow-list of staff-card reader names (shell patterns, e.g. ``"ACS ACR38U*"``)."""
+
+    virtual_reader: bool = False
+    """Accept the emulator's «Virtual PCD» reader: tests only (the demo implies it).  Never on
+    a production PC — vpcd lets anyone on the network "insert" a card."""
+
+    idle_lock_minutes: int = 10
+    """Lock the screen after this long without keyboard or mouse (0 = never)."""
+
+    @property
+    def accepts_virtual_reader(self) -> bool:
+        return self.virtual_reader or self.demo
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite+pysqlite:///{self.data_dir / 'arm.sqlite3'}"
@@ -79,6 +93,8 @@ _TOML_KEYS: dict[tuple[str, str], str] = {
     ("ui", "language"): "language",
     ("ui", "search_page_size"): "search_page_size",
     ("demo", "enabled"): "demo",
+    ("cards", "readers"): "card_readers",
+    ("cards", "idle_lock_minutes"): "idle_lock_minutes",
 }
 
 
@@ -94,6 +110,11 @@ def _coerce(name: str, value: object, source: str) -> object:
             return int(str(value))
         if typ == "Path":
             return Path(str(value)).expanduser()
+        if typ.startswith("tuple"):
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list | tuple):
+                raise ValueError(value)
+            return tuple(str(i).strip() for i in items if str(i).strip())
         return str(value)
     except ValueError:
         raise ValidationError(

@@ -14,4 +14,14 @@ QLineEdit#registrySearch { font-size: 13pt; padding: 5px; }
 QTableView { gridline-color: #e3e3e3; }
 QTableView::item:selected { background: #cfe0f7; color: black; }
 QGroupBox { font-weight: 600; }
+QWidget#gate { background: #e9edf2; }
+QFrame#gatePanel { background: white; border: 1px solid #c9d2dc; border-radius: 6px; }
+QLabel#gateProduct { color: #5a6b7d; font-size: 10pt; }
+QLabel#gateHeadline { font-size: 18pt; font-weight: 600; color: #0b3d91; }
+QLabel#gateDetail { font-size: 11.5pt; }
+QLabel#gateWho { font-size: 12.5pt; }
+QLineEdit#gatePin { font-size: 14pt; padding: 4px; }
+QLabel#gateError { color: #b00020; font-size: 11.5pt; }
+QLabel#gateReaders { color: #5a6b7d; font-size: 9.5pt; border-top: 1px solid #e3e3e3;
+                     padding-top: 8px; }
 """

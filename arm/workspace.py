@@ -1,40 +1,47 @@
-"""Opening the database and deciding who is signed in — the start-up work off the GUI thread.
+"""Opening the database, the workstation's sign-in service, and the signed-in workspace.
 
 On the embedded default (SQLite) a fresh PC creates and migrates its database itself, and in
-demo mode fills it with the demo polyclinic on first start.  A shared PostgreSQL is never
-migrated by a workstation behind the administrator's back: an outdated schema is an error
-that names the command to run.
+demo mode fills it with the demo polyclinic and enrols the demo staff cards on first start.
+A shared PostgreSQL is never migrated by a workstation behind the administrator's back: an
+outdated schema is an error that names the command to run.
 
-Until the smart-card login lands, the session is a *demo sign-in* as the first therapist,
-and the title bar says so.
+:class:`Station` is opened once per start; :class:`Workspace` is built for each person who
+signs in with their card and is thrown away when someone else signs in.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from arm.settings import Settings
-from services import secrets
-from services.audit import Actor
+from services import roaming, secrets
+from services.card.session import Transmit
 from services.db import (
     create_db_engine,
     current_revision,
+    database_errors,
     describe_database,
     make_session_factory,
     upgrade_schema,
 )
-from services.demo import DEMO_WORKSTATION_CODE, demo_staff_id, seed_demo
+from services.demo import DEMO_WORKSTATION_CODE, seed_demo
+from services.demo_cards import ensure_demo_cards
 from services.errors import ConflictError
 from services.migrations import HEAD
-from services.models import Patient, Staff, Workstation
+from services.models import Patient, Role, Workstation
 from services.patients import list_departments
 from services.registry import Registry
+from services.signin import SignedIn, SignIn
 from services.tasks import TaskState
 
-__all__ = ["Workspace", "open_database", "open_workspace"]
+__all__ = ["Station", "Workspace", "open_database", "open_station"]
 
 # No screen waits longer than this for one statement: past it, «нет связи» and «Повторить».
 STATEMENT_TIMEOUT_S = 30.0
@@ -48,12 +55,48 @@ class Workspace:
 
     engine: Engine
     registry: Registry
+    staff_id: int
     staff_name: str
     staff_position: str
+    roles: frozenset[Role]
     workstation_code: str
     departments: list[tuple[int, str]]
     database: str
-    demo_sign_in: bool
+
+
+@dataclass(frozen=True)
+class Station:
+    """This workstation with its database open, before anyone has signed in."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    signin: SignIn
+    workstation_id: int | None
+    workstation_code: str
+    departments: list[tuple[int, str]]
+    database: str
+    demo_cards: dict[str, Path]
+
+    def workspace_for(self, who: SignedIn) -> Workspace:
+        return Workspace(
+            engine=self.engine,
+            registry=Registry(self.sessions, who.actor(self.workstation_id)),
+            staff_id=who.staff_id,
+            staff_name=who.short_name,
+            staff_position=who.position,
+            roles=who.roles,
+            workstation_code=self.workstation_code,
+            departments=self.departments,
+            database=self.database,
+        )
+
+    def load_state(self, staff_id: int) -> dict[str, Any]:
+        with database_errors(self.database), self.sessions() as s:
+            return roaming.load_state(s, staff_id)
+
+    def save_state(self, staff_id: int, state: dict[str, Any]) -> None:
+        with database_errors(self.database), self.sessions.begin() as s:
+            roaming.save_state(s, staff_id, self.workstation_id, state)
 
 
 def open_database(settings: Settings) -> Engine:
@@ -77,7 +120,7 @@ def open_database(settings: Settings) -> Engine:
     return engine
 
 
-def open_workspace(settings: Settings, state: TaskState) -> Workspace:
+def open_station(settings: Settings, state: TaskState) -> Station:
     state.report(0, 0, "Подключение к базе данных…")
     engine = open_database(settings)
     sessions = make_session_factory(engine)
@@ -86,22 +129,30 @@ def open_workspace(settings: Settings, state: TaskState) -> Workspace:
     if settings.demo and empty:
         state.report(0, 0, "Создание демонстрационной поликлиники…")
         seed_demo(engine)
+    demo_cards: dict[str, Path] = {}
+    if settings.demo:
+        demo_cards = ensure_demo_cards(sessions, settings.data_dir / "demo-cards")
+    code = DEMO_WORKSTATION_CODE if settings.demo else settings.workstation_code
     with sessions() as s:
-        staff_id = demo_staff_id(s)
-        staff = s.get(Staff, staff_id)
-        code = DEMO_WORKSTATION_CODE if settings.demo else settings.workstation_code
         ws_id = s.scalar(select(Workstation.id).where(Workstation.code == code))
         departments = list_departments(s)
-        assert staff is not None
-        name, position = staff.short_name, staff.position
-    actor = Actor(staff_id=staff_id, workstation_id=ws_id)
-    return Workspace(
+    if ws_id is None:
+        log.warning("workstation %r is not registered; audit events will not name it", code)
+    return Station(
         engine=engine,
-        registry=Registry(sessions, actor),
-        staff_name=name,
-        staff_position=position,
+        sessions=sessions,
+        signin=SignIn(sessions, ws_id, pcsc_opener),
+        workstation_id=ws_id,
         workstation_code=code,
         departments=departments,
         database=describe_database(settings.effective_database_url),
-        demo_sign_in=True,
+        demo_cards=demo_cards,
     )
+
+
+def pcsc_opener(reader: str) -> tuple[Transmit, Callable[[], None]]:
+    # pyscard is imported here, in a worker: the window paints before it loads.
+    from services.card.pcsc import open_card
+
+    card, transmit = open_card(reader)
+    return transmit, card.close

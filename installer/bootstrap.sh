@@ -15,7 +15,7 @@ say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 APT_RUNTIME="python3 python3-venv python3-pip libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-image0 libxcb-render-util0 libxcb-xkb1
   libxcb-randr0 libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
-  xvfb xauth"
+  xvfb xauth pcscd libpcsclite1 libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd util-linux"
 APT_TEST="postgresql poppler-utils"
 
 apt_install() {

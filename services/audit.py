@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.models import AuditEvent
+from services.models import AuditEvent, Role
 
 __all__ = ["Actor", "record", "recent_events"]
 
@@ -23,6 +23,8 @@ class Actor:
 
     staff_id: int | None
     workstation_id: int | None
+    roles: frozenset[Role] = frozenset()
+    """What the signed-in person may do (:mod:`services.access`); none until signed in."""
 
 
 def record(

@@ -12,7 +12,8 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services import patient_search, patients, relations
+from services import access, patient_search, patients, relations
+from services.access import Permission
 from services.audit import Actor
 from services.db import database_errors, describe_database
 from services.patient_search import PatientRow, SearchQuery
@@ -31,10 +32,20 @@ class Registry:
         bind = sessions.kw.get("bind")
         self._peer = describe_database(bind.url) if bind is not None else "База данных"
 
-    def _run(self, fn: Callable[[Session], T]) -> T:
+    def _run(
+        self,
+        fn: Callable[[Session], T],
+        permission: Permission = Permission.REGISTRY_READ,
+        action: str = "",
+        patient_id: int | None = None,
+    ) -> T:
         # The server went away or the file is locked: transient, worth a «Повторить».
-        with database_errors(self._peer), self._sessions() as session:
-            return fn(session)
+        with database_errors(self._peer):
+            access.require(
+                self._sessions, self.actor, permission, action=action, patient_id=patient_id
+            )
+            with self._sessions() as session:
+                return fn(session)
 
     def search(
         self, query: SearchQuery, after: tuple[str, int] | None = None, limit: int = 100
@@ -48,14 +59,21 @@ class Registry:
             card = patients.open_card(s, self.actor, patient_id)
             return card, relations.list_relations(s, patient_id)
 
-        return self._run(work)
+        return self._run(work, action="patient.open", patient_id=patient_id)
 
     def register(self, data: PatientInput) -> PatientCard:
-        return self._run(lambda s: patients.register_patient(s, self.actor, data))
+        return self._run(
+            lambda s: patients.register_patient(s, self.actor, data),
+            Permission.REGISTRY_WRITE,
+            "patient.register",
+        )
 
     def update(self, patient_id: int, version_id: int, data: PatientInput) -> PatientCard:
         return self._run(
-            lambda s: patients.update_patient(s, self.actor, patient_id, version_id, data)
+            lambda s: patients.update_patient(s, self.actor, patient_id, version_id, data),
+            Permission.REGISTRY_WRITE,
+            "patient.update",
+            patient_id,
         )
 
     def departments(self) -> list[tuple[int, str]]:
@@ -65,18 +83,27 @@ class Registry:
         return self._run(lambda s: relations.list_relations(s, patient_id))
 
     def add_relation(self, patient_id: int, data: RelationInput) -> RelationView:
-        return self._run(lambda s: relations.add_relation(s, self.actor, patient_id, data))
+        return self._run(
+            lambda s: relations.add_relation(s, self.actor, patient_id, data),
+            Permission.REGISTRY_WRITE,
+            "relation.add",
+            patient_id,
+        )
 
     def update_relation(
         self, relation_id: int, version_id: int, data: RelationInput
     ) -> RelationView:
         return self._run(
-            lambda s: relations.update_relation(s, self.actor, relation_id, version_id, data)
+            lambda s: relations.update_relation(s, self.actor, relation_id, version_id, data),
+            Permission.REGISTRY_WRITE,
+            "relation.update",
         )
 
     def end_relation(
         self, relation_id: int, version_id: int, on: dt.date | None = None
     ) -> RelationView:
         return self._run(
-            lambda s: relations.end_relation(s, self.actor, relation_id, version_id, on)
+            lambda s: relations.end_relation(s, self.actor, relation_id, version_id, on),
+            Permission.REGISTRY_WRITE,
+            "relation.end",
         )

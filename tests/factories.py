@@ -48,7 +48,7 @@ def base_org(sessions: sessionmaker[Session]) -> tuple[Actor, int]:
         ws = Workstation(code="ws-test", name="Тестовый АРМ")
         s.add_all([doc, ws])
         s.commit()
-        return Actor(staff_id=doc.id, workstation_id=ws.id), dept.id
+        return Actor(doc.id, ws.id, frozenset({Role.DOCTOR})), dept.id
 
 
 def person(

@@ -16,6 +16,7 @@ from services.models.schedule import (
     VisitType,
 )
 from services.models.staff import CardBinding, Role, Staff, StaffRole
+from services.models.workspace import WorkspaceState
 
 __all__ = [
     "Appointment",
@@ -39,4 +40,5 @@ __all__ = [
     "StaffRole",
     "VisitType",
     "Workstation",
+    "WorkspaceState",
 ]

@@ -218,6 +218,38 @@ class PatientForm(QWidget):
         )
         self.clear_errors()
 
+    _TEXT_FIELDS = (
+        "surname",
+        "name",
+        "patronymic",
+        "birth_date",
+        "snils",
+        "policy",
+        "phone",
+        "address",
+    )
+
+    def raw(self) -> dict[str, str]:
+        """The form exactly as typed, valid or not — the unsaved draft a lock keeps."""
+        out = {k: getattr(self, k).text() for k in self._TEXT_FIELDS}
+        out["sex"] = str(self.sex.currentData() or "")
+        dept = self.department.currentData()
+        out["department"] = "" if dept is None else str(dept)
+        return out
+
+    def apply_raw(self, raw: dict[str, str]) -> None:
+        """Put a saved draft back, as if typed; unknown keys and values are ignored."""
+        for k in self._TEXT_FIELDS:
+            value = raw.get(k)
+            if isinstance(value, str):
+                getattr(self, k).setText(value[:1000])
+        sex = self.sex.findData(raw.get("sex") or None)
+        self.sex.setCurrentIndex(max(0, sex))
+        dept_text = raw.get("department") or ""
+        dept = int(dept_text) if dept_text.isdigit() else None
+        self.department.setCurrentIndex(max(0, self.department.findData(dept)))
+        self.sig_edited.emit()
+
     def collect(self) -> PatientInput:
         """The form's content, validated and normalised, or :class:`ValidationErrors` shown."""
         errors: list[ValidationError] = []

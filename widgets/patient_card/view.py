@@ -206,7 +206,13 @@ class PatientCardView(QWidget):
         self._update_buttons()
 
     # --- loading ---------------------------------------------------------------------------
-    def load(self, patient_id: int) -> None:
+    def draft(self) -> dict[str, object] | None:
+        """The open card and its unsaved edits, for the roaming workspace."""
+        if self.card is None:
+            return None
+        return {"patient_id": self.card.id, "fields": self.form.raw() if self._dirty else None}
+
+    def load(self, patient_id: int, *, draft: dict[str, str] | None = None) -> None:
         """Open ``patient_id`` (the read is audited by the service).
 
         The previous patient leaves the screen at once: while the new card is on its way
@@ -230,6 +236,8 @@ class PatientCardView(QWidget):
             if token == self._load_token:
                 self._load = None
                 self.show_card(*res)
+                if draft:
+                    self.form.apply_raw(draft)  # edits typed elsewhere, still unsaved
 
         def failed(exc: BaseException) -> None:
             if token != self._load_token:

@@ -1,0 +1,1 @@
+"""The sign-in and lock screen, and the demo's card tray."""
