@@ -42,7 +42,10 @@ class CardBridge(QObject):
         self._watcher.start()
 
     def _post(self, event: CardEvent) -> None:
-        self.sig_event.emit(event)
+        try:
+            self.sig_event.emit(event)
+        except RuntimeError:  # the window is gone while the watcher was reporting
+            pass
 
     def stop(self) -> None:
         if self._watcher is not None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from services.card import apdu
 from services.card.apdu import EmployeeRecord
 from services.card.session import CardError, CardSession, PinBlocked, Transmit, WrongPin
 from services.db import database_errors, describe_database
-from services.errors import ArmError, ConflictError, NotFoundError
+from services.errors import ArmError, ConflictError, NotFoundError, PeerUnavailable
 from services.models import CardBinding, Role, Staff
 
 __all__ = [
@@ -113,7 +114,20 @@ class SignIn:
             )
 
     # --- step 1 ---------------------------------------------------------------------------
-    def identify(self, reader: str) -> tuple[CardInfo, StaffCard]:
+    def identify(self, reader: str, *, settle_s: float = 2.0) -> tuple[CardInfo, StaffCard]:
+        """Read the card just inserted.  A card's first moments in a reader are noisy (half
+        inserted, powering up: "transaction failed"), so the link is retried for
+        ``settle_s``; the card's own answers are never retried."""
+        deadline = time.monotonic() + settle_s
+        while True:
+            try:
+                return self._identify(reader)
+            except PeerUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def _identify(self, reader: str) -> tuple[CardInfo, StaffCard]:
         transmit, close = self._open_card(reader)
         try:
             card = CardSession(transmit)

@@ -137,3 +137,28 @@ def sessions(request: pytest.FixtureRequest) -> Iterator[sessionmaker[Session]]:
     yield sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
     outer.rollback()
     conn.close()
+
+
+# --- PC/SC ---------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def pcscd() -> Iterator[object]:
+    """A private pcscd with the vpcd virtual reader (two slots) for the whole session.
+
+    Missing pcscd/vpcd/pyscard fails loudly with the command that installs them; it never
+    skips.  The daemon lives in its own mount namespace, so a system pcscd does not matter.
+    """
+    from services.card.pcscd import INSTALL_HINT, PrivatePcscd
+    from services.errors import ArmError
+
+    try:
+        import smartcard.scard  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        pytest.fail(f"pyscard is not installed ({exc}); run: {INSTALL_HINT} && pip install pyscard")
+    daemon = PrivatePcscd()
+    try:
+        daemon.start()
+    except ArmError as exc:  # pragma: no cover - depends on the machine
+        pytest.fail(f"cannot start a private pcscd: {exc}\nInstall: {INSTALL_HINT}")
+    daemon.use()
+    yield daemon
+    daemon.stop()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from arm import __version__
 from services.db import create_db_engine, sqlite_url
+from services.migrations import HEAD
 from services.models import Patient
 
 
@@ -44,7 +45,7 @@ def test_version_and_help(tmp_path: Path) -> None:
 def test_db_upgrade_then_demo_seed_then_refuse_second_seed(tmp_path: Path) -> None:
     out = _arm(tmp_path, "db", "upgrade")
     assert out.returncode == 0, out.stderr
-    assert "schema: 0001 (latest 0001)" in out.stdout
+    assert f"schema: {HEAD} (latest {HEAD})" in out.stdout
     out = _arm(tmp_path, "demo", "seed", "--patients", "300")
     assert out.returncode == 0, out.stderr
     engine = create_db_engine(sqlite_url(tmp_path / "data" / "arm.sqlite3"))

@@ -12,26 +12,37 @@ from arm.errors import show_error
 from arm.main_window import MainWindow
 from arm.settings import load_settings
 from arm.tasks import TaskRunner
+from services.card.pcscd import PrivatePcscd
+from services.card.rig import CardRig
 from services.db import create_db_engine, sqlite_url
 from services.models import AuditEvent
 from tests.widgets.keys import type_text
 
 
-def test_demo_start_search_open_card_and_audit(qtbot: QtBot, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_demo_start_card_tray_sign_in_search_open_card_and_audit(
+    qtbot: QtBot, tmp_path: Path, monkeypatch, pcscd: PrivatePcscd
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("ARM_RAISE_ERRORS", "1")
     settings = load_settings(demo=True)
     assert settings.data_dir == tmp_path / "data"
     runner = TaskRunner(show_error)
-    win = MainWindow(settings, runner)
+    rig = CardRig(pcscd, {})  # the session's pcscd stands in for the demo's own
+    win = MainWindow(settings, runner, rig=rig)
     qtbot.addWidget(win)
     win.show()
     assert win.windowTitle().startswith("ARM ")
     with qtbot.waitSignal(win.sig_ready, timeout=120_000):
         win.connect_database()
+    assert win.patients is None and win.tray is not None
+    assert "вход по карте" in win.windowTitle()
+    qtbot.mouseClick(win.tray.buttons["doctor"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.gate.asking_pin and win.gate.pin.isEnabled(), timeout=5_000)
+    type_text(win.gate.pin, "1234")
+    qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: win.patients is not None, timeout=5_000)
     assert win.patients is not None
     title = win.windowTitle()
     assert "Пациенты" in title
-    assert "(демо-вход)" in title
     assert "врач-терапевт" in title
     assert "SQLite" in win.status_db.text()
     reg = win.patients.registry_view
@@ -48,6 +59,9 @@ def test_demo_start_search_open_card_and_audit(qtbot: QtBot, tmp_path: Path, mon
     assert first.surname in win.windowTitle()
     qtbot.keyClick(card, Qt.Key.Key_Escape)
     assert win.patients.currentWidget() is reg
+    win.close()
+    for c in rig.cards.values():
+        c.remove()
     runner.shutdown(wait=True)
     engine = create_db_engine(sqlite_url(settings.data_dir / "arm.sqlite3"))
     with engine.connect() as c:
@@ -74,23 +88,36 @@ def test_unreachable_database_shows_message_and_retry(qtbot: QtBot, tmp_path: Pa
     qtbot.addWidget(win)
     win.show()
     win.connect_database()
-    qtbot.waitUntil(win.retry_button.isVisible, timeout=15_000)
-    assert "Не удалось открыть базу данных" in win.startup_label.text()
-    assert "PostgreSQL: 127.0.0.1/none — нет связи" in win.startup_label.text()
+    qtbot.waitUntil(win.gate.retry_button.isVisible, timeout=15_000)
+    assert "Не удалось открыть базу данных" in win.gate.headline.text()
+    assert "PostgreSQL: 127.0.0.1/none — нет связи" in win.gate.error.text()
     assert win.patients is None
     runner.shutdown(wait=True)
 
 
-def test_edits_hidden_behind_f2_are_not_lost_to_the_next_patient_or_to_closing(
-    qtbot: QtBot, tmp_path: Path, monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("ARM_RAISE_ERRORS", "1")
+def demo_signed_in(qtbot: QtBot, pcscd: PrivatePcscd) -> tuple[MainWindow, TaskRunner, CardRig]:
+    """The demo window with the demo doctor signed in through the card tray."""
     runner = TaskRunner(show_error)
-    win = MainWindow(load_settings(demo=True), runner)
+    rig = CardRig(pcscd, {})
+    win = MainWindow(load_settings(demo=True), runner, rig=rig)
     qtbot.addWidget(win)
     win.show()
     with qtbot.waitSignal(win.sig_ready, timeout=120_000):
         win.connect_database()
+    assert win.tray is not None
+    qtbot.mouseClick(win.tray.buttons["doctor"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.gate.asking_pin and win.gate.pin.isEnabled(), timeout=5_000)
+    type_text(win.gate.pin, "1234")
+    qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: win.patients is not None, timeout=5_000)
+    return win, runner, rig
+
+
+def test_edits_hidden_behind_f2_are_not_lost_to_the_next_patient_or_to_closing(
+    qtbot: QtBot, tmp_path: Path, monkeypatch, pcscd: PrivatePcscd
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("ARM_RAISE_ERRORS", "1")
+    win, runner, rig = demo_signed_in(qtbot, pcscd)
     section = win.patients
     assert section is not None
     reg, card = section.registry_view, section.card_view
@@ -123,4 +150,6 @@ def test_edits_hidden_behind_f2_are_not_lost_to_the_next_patient_or_to_closing(
     saved = win.workspace.registry.open_card(first.id)[0] if win.workspace else None
     assert saved is not None
     assert saved.address == "г. Москва, ул. Новая, д. 5"
+    for c in rig.cards.values():
+        c.remove()
     runner.shutdown(wait=True)
