@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QLabel, QLineEdit
+from pytestqt.exceptions import TimeoutError
 from pytestqt.qtbot import QtBot
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,10 +75,11 @@ def _sign_in(qtbot: QtBot, win: MainWindow, card: StaffWithCard, pin: str = "123
     card.card.insert()
     try:
         qtbot.waitUntil(lambda: win.gate.asking_pin and win.gate.pin.isEnabled(), timeout=5_000)
-    except Exception:
+    except TimeoutError as exc:
+        gate = win.gate
         raise AssertionError(
-            f"{win.gate.headline.text()} | {win.gate.error.text()} | {win.gate.readers.text()}"
-        )
+            f"{gate.headline.text()} | {gate.error.text()} | {gate.readers.text()}"
+        ) from exc
     assert card.name in win.gate.who.text()
     type_text(win.gate.pin, pin)
     qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
@@ -132,7 +134,8 @@ def test_card_login_lock_on_removal_unlock_keeps_draft(
     with qtbot.waitSignal(win.session.sig_locked, timeout=3_000):  # type: ignore[union-attr]
         pass
     QApplication.processEvents()
-    assert win.locked and not win.work.isVisible()
+    assert win.locked
+    assert not win.work.isVisible()
     shown = _visible_text()
     for secret in ("Шереметьева", "Варвара", "555-44-33", app.patient.snils[-4:]):
         assert secret not in shown, secret
@@ -141,8 +144,10 @@ def test_card_login_lock_on_removal_unlock_keeps_draft(
 
     _sign_in(qtbot, win, app.doctor)
     qtbot.waitUntil(lambda: win.work.isVisible(), timeout=5_000)
-    assert win.patients is not None and win.patients.card_view is card
-    assert card.dirty and "555-44-33" in card.form.phone.text()  # nothing typed was lost
+    assert win.patients is not None
+    assert win.patients.card_view is card
+    assert card.dirty
+    assert "555-44-33" in card.form.phone.text()
     with app.sessions() as s:
         actions = list(
             s.scalars(select(AuditEvent.action).where(AuditEvent.action.startswith("session.")))
@@ -166,8 +171,10 @@ def test_another_card_switches_user_and_hides_the_first_ones_work(qtbot: QtBot, 
     qtbot.waitUntil(lambda: win.work.isVisible(), timeout=5_000)
     assert app.registrar.name in win.windowTitle()
     shown = _visible_text()
-    assert "Черновик адреса" not in shown and "Шереметьева" not in shown
-    assert win.patients is not None and win.patients.card_view.card is None
+    assert "Черновик адреса" not in shown
+    assert "Шереметьева" not in shown
+    assert win.patients is not None
+    assert win.patients.card_view.card is None
     # The doctor's state waits for the doctor, in the database.
     assert win.station is not None
     state = win.station.load_state(app.doctor.staff_id)
@@ -194,14 +201,16 @@ def test_wrong_pin_three_times_blocks_on_screen(qtbot: QtBot, app: App) -> None:
     win = app.win
     _sign_in(qtbot, win, app.doctor, pin="1111")
     qtbot.waitUntil(lambda: "Осталось 2" in win.gate.error.text(), timeout=5_000)
-    assert win.gate.pin.text() == "" and win.gate.pin.isEnabled()
+    assert win.gate.pin.text() == ""
+    assert win.gate.pin.isEnabled()
     type_text(win.gate.pin, "2222")
     qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "Осталось 1" in win.gate.error.text(), timeout=5_000)
     type_text(win.gate.pin, "3333")
     qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "заблокирован" in win.gate.error.text(), timeout=5_000)
-    assert not win.gate.asking_pin and not win.work.isVisible()
+    assert not win.gate.asking_pin
+    assert not win.work.isVisible()
 
 
 def test_ctrl_l_and_idle_lock_ask_the_pin_of_the_card_still_inserted(
@@ -218,6 +227,7 @@ def test_ctrl_l_and_idle_lock_ask_the_pin_of_the_card_still_inserted(
     qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: win.work.isVisible(), timeout=5_000)
     # Idle: the timer's own timeout does the same.
-    assert win.session is not None and win.session.idle.isActive()
+    assert win.session is not None
+    assert win.session.idle.isActive()
     win.session.idle.timeout.emit()
     assert win.locked

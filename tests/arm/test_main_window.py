@@ -33,7 +33,8 @@ def test_demo_start_card_tray_sign_in_search_open_card_and_audit(
     assert win.windowTitle().startswith("ARM ")
     with qtbot.waitSignal(win.sig_ready, timeout=120_000):
         win.connect_database()
-    assert win.patients is None and win.tray is not None
+    assert win.patients is None
+    assert win.tray is not None
     assert "вход по карте" in win.windowTitle()
     qtbot.mouseClick(win.tray.buttons["doctor"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.gate.asking_pin and win.gate.pin.isEnabled(), timeout=5_000)

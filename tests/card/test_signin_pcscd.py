@@ -98,10 +98,12 @@ def test_login_with_pin_and_challenge_response(world, pcscd: PrivatePcscd) -> No
     reader = pcscd.readers[0]
     _wait_present(reader, signin)
     info, staff = signin.identify(reader)
-    assert info.serial == doc.serial and info.tries_left == 3
+    assert info.serial == doc.serial
+    assert info.tries_left == 3
     assert staff.staff_id == doc.staff_id
     who = signin.login(reader, staff, "1234", purpose="login")
-    assert who.staff_id == doc.staff_id and who.reader == reader
+    assert who.staff_id == doc.staff_id
+    assert who.reader == reader
     assert ("session.login", doc.staff_id) in _events(sessions)
 
 
@@ -244,7 +246,8 @@ def test_watcher_sees_both_slots_and_refuses_virtual_reader_in_production(
     watcher.start()
     try:
         seen = prod.wait(EventKind.READERS)
-        assert seen.readers == () and seen.refused == pcscd.readers
+        assert seen.readers == ()
+        assert seen.refused == pcscd.readers
     finally:
         watcher.stop()
     assert not reader_allowed("Virtual PCD 00 00", ["*", "Virtual*"], allow_virtual=False)
