@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", help="SQLAlchemy URL (overrides the config)")
     p.add_argument("--data-dir", help="directory for the embedded database and local data")
     p.add_argument(
-        "--demo", action="store_true", default=None, help="demo polyclinic, demo sign-in"
+        "--demo", action="store_true", default=None, help="demo polyclinic with virtual staff cards"
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = p.add_subparsers(dest="command")
@@ -62,6 +62,14 @@ def _parser() -> argparse.ArgumentParser:
     bulk = admin.add_parser("seed", help="bulk-load synthetic patients (benchmarks)")
     bulk.add_argument("--patients", type=int, required=True)
     admin.add_parser("set-db-password", help="store the database password in the OS keyring")
+    card = admin.add_parser("card", help="staff smart cards").add_subparsers(
+        dest="card_command", required=True
+    )
+    enroll = card.add_parser("enroll", help="bind the card in the reader to a staff member")
+    enroll.add_argument("--staff", type=int, required=True, help="staff member's id")
+    enroll.add_argument("--reader", help="reader name (default: the first with a card)")
+    revoke = card.add_parser("revoke", help="block a card for good")
+    revoke.add_argument("--serial", required=True, help="the card's serial number")
     return p
 
 
@@ -124,7 +132,43 @@ def _run(args: argparse.Namespace) -> int:
         set_db_password(url, getpass.getpass(f"Пароль для {url}: "))
         print("сохранено в хранилище ключей")  # noqa: T201
         return 0
+    if args.command == "admin" and args.admin_command == "card":
+        return _card_command(args, settings)
     raise AssertionError(args)
+
+
+def _card_command(args: argparse.Namespace, settings: Settings) -> int:
+    from services.audit import Actor
+    from services.db import make_session_factory
+    from services.signin import enroll_card, revoke_card
+
+    sessions = make_session_factory(_engine(settings, migrate=settings.is_embedded))
+    admin = Actor(None, None)
+    if args.card_command == "revoke":
+        with sessions.begin() as s:
+            binding = revoke_card(s, admin, serial=args.serial)
+            print(f"карта {binding.card_serial} отозвана")  # noqa: T201
+        return 0
+    from services.card.pcsc import list_readers_with_cards, open_card
+    from services.signin import read_card_key
+
+    readers = list_readers_with_cards(
+        settings.card_readers, allow_virtual=settings.accepts_virtual_reader
+    )
+    reader = args.reader or (readers[0] if readers else None)
+    if reader is None or reader not in readers:
+        from services.errors import PeerUnavailable
+
+        raise PeerUnavailable("Считыватель карт", "нет разрешённого считывателя с картой")
+    card, transmit = open_card(reader)
+    try:
+        serial, holder, key = read_card_key(transmit)
+    finally:
+        card.close()
+    with sessions.begin() as s:
+        enroll_card(s, admin, args.staff, serial, key)
+    print(f"карта {serial} ({holder.name}) выдана сотруднику {args.staff}")  # noqa: T201
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
             return
         if self.session is not None:
             self.session.sign_out()
+            self.session.stop()
         if self._bridge is not None:
             self._bridge.stop()
         if self.tray is not None:

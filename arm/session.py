@@ -82,6 +82,7 @@ class SessionController(QObject):
         self._service_up = True
         self._readers_known = False  # until the watcher's first report
         self._no_reader_audited = False
+        self._stopped = False
         self.idle = QTimer(self)
         self.idle.setSingleShot(True)
         self.idle.timeout.connect(lambda: self.lock("idle"))
@@ -97,6 +98,8 @@ class SessionController(QObject):
     def on_card_event(self, event: CardEvent) -> None:
         from services.card.pcsc import EventKind
 
+        if self._stopped:
+            return  # queued before the window closed
         if event.kind is EventKind.READERS:
             self._readers_changed(event.readers, event.refused)
         elif event.kind is EventKind.INSERTED:
@@ -320,6 +323,15 @@ class SessionController(QObject):
         except Exception:
             log.exception("could not save the workspace at sign-out")
         self.user = None
+
+    def stop(self) -> None:
+        """The window closes: card events still queued must not start work any more."""
+        self._stopped = True
+        self.idle.stop()
+        self._token += 1
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
 
     # --- idle ------------------------------------------------------------------------------
     def _restart_idle(self) -> None:

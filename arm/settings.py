@@ -55,7 +55,8 @@ class Settings:
     """UI language: ``ru`` (default) or ``en``."""
 
     demo: bool = False
-    """Demo mode: seed demo data on first start and sign in as a demo doctor."""
+    """Demo mode: seed demo data on first start, enrol the demo staff cards, accept the
+    virtual card reader and show the card tray."""
 
     search_page_size: int = 100
     """Rows fetched per page by lazily loaded lists."""

@@ -30,7 +30,7 @@ class Registry:
         self._sessions = sessions
         self.actor = actor
         bind = sessions.kw.get("bind")
-        self._peer = describe_database(bind.url) if bind is not None else "База данных"
+        self._peer = describe_database(bind.engine.url) if bind is not None else "База данных"
 
     def _run(
         self,

@@ -99,7 +99,7 @@ class SignIn:
         self.workstation_id = workstation_id
         self._open_card = open_card
         bind = sessions.kw.get("bind")
-        self._peer = describe_database(bind.url) if bind is not None else "База данных"
+        self._peer = describe_database(bind.engine.url) if bind is not None else "База данных"
 
     # --- audit ----------------------------------------------------------------------------
     def record(self, action: str, staff_id: int | None, details: str = "") -> None:

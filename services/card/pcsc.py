@@ -27,6 +27,7 @@ __all__ = [
     "EventKind",
     "PcscCard",
     "ReaderWatcher",
+    "list_readers_with_cards",
     "open_card",
     "reader_allowed",
 ]
@@ -115,6 +116,26 @@ class PcscCard:
         """Disconnect with a reset: the card forgets its verified PIN at once."""
         scard.SCardDisconnect(self._card, scard.SCARD_RESET_CARD)
         scard.SCardReleaseContext(self._ctx)
+
+
+def list_readers_with_cards(patterns: Sequence[str], *, allow_virtual: bool) -> list[str]:
+    """Allowed readers that hold a card now (for the enrolment command)."""
+    hr, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+    if hr != scard.SCARD_S_SUCCESS:
+        raise PeerUnavailable(SERVICE, scard.SCardGetErrorMessage(hr))
+    try:
+        hr, names = scard.SCardListReaders(ctx, [])
+        if hr != scard.SCARD_S_SUCCESS:
+            return []
+        allowed = [n for n in names if reader_allowed(n, patterns, allow_virtual=allow_virtual)]
+        hr, states = scard.SCardGetStatusChange(
+            ctx, 0, [(n, scard.SCARD_STATE_UNAWARE) for n in allowed]
+        )
+        if hr != scard.SCARD_S_SUCCESS:
+            return []
+        return [n for n, st, _a in states if st & scard.SCARD_STATE_PRESENT]
+    finally:
+        scard.SCardReleaseContext(ctx)
 
 
 def open_card(reader: str) -> tuple[PcscCard, Transmit]:
