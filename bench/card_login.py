@@ -23,11 +23,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from PySide6.QtCore import QEvent, QObject, Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QWidget
 
-from bench.search import _ensure_db  # noqa: E402
-from services.card.pcscd import PrivatePcscd  # noqa: E402
+from bench.search import _ensure_db
+from services.card.pcscd import PrivatePcscd
 
 
 class PaintClock(QObject):
@@ -114,7 +114,7 @@ def main() -> None:
         n = len(locked_at)
         t_remove = time.monotonic()
         doctor.card.remove()
-        wait(lambda: len(locked_at) > n and gate_clock.at is not None)
+        wait(lambda n=n: len(locked_at) > n and gate_clock.at is not None)
         assert gate_clock.at is not None
         event_at = locked_at[-1]
         detect_out.append(event_at - t_remove)
@@ -135,7 +135,6 @@ def main() -> None:
     win.close()
     runner.shutdown(wait=True)
     pcscd.stop()
-    del Qt
 
 
 if __name__ == "__main__":
