@@ -17,7 +17,6 @@ import datetime as dt
 import logging
 import random
 import time
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
@@ -25,6 +24,7 @@ from typing import Any, Final, TypeVar
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from services.clock import moscow_tz
 from services.demo_people import (
     ADULT_AGE,
     BULK_SNILS_BASE,
@@ -82,19 +82,6 @@ CHILD_SHARE: Final = 0.20
 SLOT_MINUTES: Final = 15
 _SNILS_STEP: Final = 37  # ids spread out so neighbouring patients do not look sequential
 _POLICY_STEP: Final = 53
-
-
-def moscow_tz() -> dt.tzinfo:
-    """Europe/Moscow; a fixed UTC+3 if the OS has no time-zone database (bare Windows).
-
-    Moscow has had no daylight saving time since 2014, so the fallback gives the same instants
-    for every date the demo generates.
-    """
-    try:
-        return zoneinfo.ZoneInfo("Europe/Moscow")
-    except zoneinfo.ZoneInfoNotFoundError:
-        log.warning("no tz database: using a fixed UTC+3 for Europe/Moscow")
-        return dt.timezone(dt.timedelta(hours=3), "MSK")
 
 
 @dataclass(frozen=True)

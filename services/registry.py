@@ -7,46 +7,20 @@ task runner's DB lane; screens never hold a session or see SQLAlchemy.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TypeVar
 
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from services import access, patient_search, patients, relations
+from services import patient_search, patients, relations
 from services.access import Permission
-from services.audit import Actor
-from services.db import database_errors, describe_database
+from services.bound import BoundService
 from services.patient_search import PatientRow, SearchQuery
 from services.patients import PatientCard, PatientInput
 from services.relations import RelationInput, RelationView
 
 __all__ = ["Registry"]
 
-T = TypeVar("T")
 
-
-class Registry:
-    def __init__(self, sessions: sessionmaker[Session], actor: Actor) -> None:
-        self._sessions = sessions
-        self.actor = actor
-        bind = sessions.kw.get("bind")
-        self._peer = describe_database(bind.engine.url) if bind is not None else "База данных"
-
-    def _run(
-        self,
-        fn: Callable[[Session], T],
-        permission: Permission = Permission.REGISTRY_READ,
-        action: str = "",
-        patient_id: int | None = None,
-    ) -> T:
-        # The server went away or the file is locked: transient, worth a «Повторить».
-        with database_errors(self._peer):
-            access.require(
-                self._sessions, self.actor, permission, action=action, patient_id=patient_id
-            )
-            with self._sessions() as session:
-                return fn(session)
-
+class Registry(BoundService):
     def search(
         self, query: SearchQuery, after: tuple[str, int] | None = None, limit: int = 100
     ) -> list[PatientRow]:

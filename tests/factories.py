@@ -79,3 +79,46 @@ def person(
     )
     with sessions() as s:
         return register_patient(s, actor, data)
+
+
+def open_day(
+    sessions: sessionmaker[Session],
+    staff_id: int,
+    start: dt.datetime,
+    count: int,
+    minutes: int = 15,
+) -> list[int]:
+    """``count`` consecutive bookable slots from ``start`` (aware); returns their ids."""
+    from services.models import ScheduleSlot
+
+    with sessions() as s:
+        slots = [
+            ScheduleSlot(
+                staff_id=staff_id,
+                starts_at=start + dt.timedelta(minutes=minutes * i),
+                ends_at=start + dt.timedelta(minutes=minutes * (i + 1)),
+                bookable=True,
+            )
+            for i in range(count)
+        ]
+        s.add_all(slots)
+        s.commit()
+        return [sl.id for sl in slots]
+
+
+def colleague(
+    sessions: sessionmaker[Session], dept_id: int, surname: str, role: Role = Role.DOCTOR
+) -> Actor:
+    """Another staff member of the department (a second doctor, a registrar)."""
+    with sessions() as s:
+        st = Staff(
+            surname=surname,
+            name="Мария",
+            patronymic="Ивановна",
+            position="Сотрудник",
+            department_id=dept_id,
+        )
+        st.roles.append(StaffRole(role=role))
+        s.add(st)
+        s.commit()
+        return Actor(st.id, None, frozenset({role}))

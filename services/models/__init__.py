@@ -11,9 +11,14 @@ from services.models.schedule import (
     Appointment,
     AppointmentStatus,
     BookingSource,
+    DayClosure,
     Encounter,
     ScheduleSlot,
+    VisitPause,
     VisitType,
+    WalkIn,
+    WalkInPriority,
+    WalkInStatus,
 )
 from services.models.staff import CardBinding, Role, Staff, StaffRole
 from services.models.workspace import WorkspaceState
@@ -25,6 +30,7 @@ __all__ = [
     "Base",
     "BookingSource",
     "CardBinding",
+    "DayClosure",
     "Department",
     "DepartmentKind",
     "Encounter",
@@ -38,7 +44,11 @@ __all__ = [
     "Sex",
     "Staff",
     "StaffRole",
+    "VisitPause",
     "VisitType",
+    "WalkIn",
+    "WalkInPriority",
+    "WalkInStatus",
     "Workstation",
     "WorkspaceState",
 ]

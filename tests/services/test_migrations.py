@@ -33,6 +33,9 @@ TABLES = {
     "appointment",
     "encounter",
     "audit_event",
+    "visit_pause",
+    "walk_in",
+    "day_closure",
 }
 
 
