@@ -1,7 +1,8 @@
 """The main window shell: the gate (sign-in, lock) or the work — navigation and a section.
 
-Sections appear as their issues land (Schedule, EMK, Studies join Patients); there are no
-placeholder screens.  The window paints at once; the database is opened in the background;
+Sections appear as their issues land and as the signed-in role may use them: «Расписание»
+(F1; a doctor's start screen), «Пациенты» (F2; the registrar's); there are no placeholder
+screens.  The window paints at once; the database is opened in the background;
 then the gate waits for a staff card.  The work page exists only while someone is signed in,
 and is *hidden* (not covered) while the screen is locked.
 """
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from services.card.rig import CardRig
     from services.signin import SignedIn
     from widgets.login.card_tray import CardTray
+    from widgets.schedule.view import ScheduleView
 
 __all__ = ["MainWindow"]
 
@@ -61,6 +63,9 @@ class MainWindow(QMainWindow):
         self.session: SessionController | None = None
         self.workspace: Workspace | None = None
         self.patients: PatientsSection | None = None
+        self.schedule: ScheduleView | None = None
+        self._sections: list[tuple[str, QWidget]] = []  # (key, widget) in nav order
+        self._patients_title_text = "Пациенты"
         self.tray: CardTray | None = None
         self._section_title = ""
         self._hidden_windows: list[QWidget] = []
@@ -93,8 +98,9 @@ class MainWindow(QMainWindow):
         self._runner.sig_busy_changed.connect(
             lambda b: self.status_busy.setText("⏳ работа…" if b else "")
         )
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
-        QShortcut(QKeySequence("F2"), self, lambda: self.go_to(0))
+        self.nav.currentRowChanged.connect(self._on_section_changed)
+        QShortcut(QKeySequence("F1"), self, lambda: self.go_to("schedule"))
+        QShortcut(QKeySequence("F2"), self, lambda: self.go_to("patients"))
         QShortcut(QKeySequence("Ctrl+L"), self, self.lock_by_user)
 
     # --- start-up --------------------------------------------------------------------------
@@ -166,26 +172,76 @@ class MainWindow(QMainWindow):
 
     # --- the signed-in workspace (SessionController's Shell) ------------------------------
     def enter_workspace(self, who: SignedIn, state: dict[str, Any]) -> None:
+        from arm.errors import show_error
         from arm.patients_section import PatientsSection
+        from services.access import Permission, can
+        from services.models import Role
+        from widgets.schedule.view import ScheduleView
 
         assert self.station is not None
         ws = self.station.workspace_for(who)
         self.workspace = ws
+        actor = ws.registry.actor
+        if can(actor, Permission.SCHEDULE):
+            self.schedule = ScheduleView(
+                self._runner,
+                ws.schedule,
+                ws.registry.search,
+                show_error,
+                own_staff_id=ws.staff_id,
+                can_treat=Role.DOCTOR in ws.roles and can(actor, Permission.RECORD_WRITE),
+            )
+            self.schedule.sig_open_patient.connect(self.open_patient)
+            self.schedule.sig_notify.connect(self._notify)
+            self._add_section("schedule", "Расписание  F1", self.schedule)
         self.patients = PatientsSection(self._runner, ws, page_size=self._settings.search_page_size)
-        self.patients.sig_title_changed.connect(self._set_section_title)
-        self.stack.addWidget(self.patients)
-        self.nav.addItem("Пациенты  F2")
-        # Start screen by role: doctor → schedule, registrar → registry, radiologist → study
-        # list.  Until the schedule and the studies land, every role starts in «Пациенты».
-        self.nav.setCurrentRow(0)
+        self.patients.sig_title_changed.connect(self._patients_title)
+        self._add_section("patients", "Пациенты  F2", self.patients)
+        # Start screen by role: a doctor's day begins with the schedule, a registrar's with
+        # the registry; the radiologist's study list joins with the PACS issue.
+        start = "schedule" if Role.DOCTOR in ws.roles and self.schedule is not None else "patients"
+        section = state.get("section")
+        if isinstance(section, str) and any(k == section for k, _w in self._sections):
+            start = section
         self.pages.setCurrentWidget(self.work)
-        self._set_section_title("Пациенты")
         self.status_user.setText(f"{ws.staff_name}, {ws.staff_position.lower()}")
+        schedule_state = state.get("schedule")
+        if self.schedule is not None and isinstance(schedule_state, dict):
+            self.schedule.restore(schedule_state)
         patients_state = state.get("patients")
         if isinstance(patients_state, dict):
             self.patients.restore(patients_state)
-        if self.patients.currentWidget() is self.patients.registry_view:
-            self.patients.registry_view.focus_search()
+        self.go_to(start, fresh=False)
+
+    def _add_section(self, key: str, title: str, widget: QWidget) -> None:
+        self._sections.append((key, widget))
+        self.stack.addWidget(widget)
+        self.nav.addItem(title)
+
+    def _on_section_changed(self, row: int) -> None:
+        self.stack.setCurrentIndex(row)
+        if 0 <= row < len(self._sections):
+            key = self._sections[row][0]
+            if key == "schedule":
+                self._set_section_title("Расписание")
+            elif key == "patients":
+                self._set_section_title(self._patients_title_text)
+
+    def _patients_title(self, text: str) -> None:
+        self._patients_title_text = text
+        if self.stack.currentWidget() is self.patients:
+            self._set_section_title(text)
+
+    def open_patient(self, patient_id: int) -> None:
+        if self.patients is None:
+            return
+        self.go_to("patients")
+        self.patients.open_patient(patient_id)
+
+    def _notify(self, public: str, private: str) -> None:
+        """A reminder from the schedule: named in full only on an unlocked screen."""
+        self.statusBar().showMessage(public if self.locked else private, 60_000)
+        QApplication.alert(self)
 
     def lock_now(self) -> None:
         """Hide the work and every other window that may show a patient, in this turn."""
@@ -217,11 +273,14 @@ class MainWindow(QMainWindow):
             w.close()
             w.deleteLater()
         self._hidden_windows.clear()
-        if self.patients is not None:
-            self.stack.removeWidget(self.patients)
-            self.patients.deleteLater()
-            self.patients = None
+        for _key, widget in self._sections:
+            self.stack.removeWidget(widget)
+            widget.deleteLater()
+        self._sections.clear()
+        self.patients = None
+        self.schedule = None
         self.nav.clear()
+        self.statusBar().clearMessage()
         self.workspace = None
         self._section_title = ""
         self._update_title()
@@ -229,7 +288,14 @@ class MainWindow(QMainWindow):
     def snapshot(self) -> dict[str, Any]:
         if self.patients is None:
             return {}
-        return {"section": self.nav.currentRow(), "patients": self.patients.snapshot()}
+        row = self.nav.currentRow()
+        out: dict[str, Any] = {
+            "section": self._sections[row][0] if 0 <= row < len(self._sections) else "patients",
+            "patients": self.patients.snapshot(),
+        }
+        if self.schedule is not None:
+            out["schedule"] = self.schedule.snapshot()
+        return out
 
     def lock_by_user(self) -> None:
         if self.session is not None:
@@ -239,12 +305,22 @@ class MainWindow(QMainWindow):
     def locked(self) -> bool:
         return self.pages.currentWidget() is self.gate
 
-    def go_to(self, row: int) -> None:
+    def go_to(self, key: str, *, fresh: bool = True) -> None:
+        """Show a section by key: F1 the schedule, F2 the patients (``fresh``: the search,
+        not the card left open — a card with edits stays behind it, as before)."""
         if self.locked:
             return
+        row = next((i for i, (k, _w) in enumerate(self._sections) if k == key), -1)
+        if row < 0:
+            return
         self.nav.setCurrentRow(row)
-        if row == 0 and self.patients is not None:
-            self.patients.show_search()
+        if key == "patients" and self.patients is not None:
+            if fresh:
+                self.patients.show_search()
+            if self.patients.currentWidget() is self.patients.registry_view:
+                self.patients.registry_view.focus_search()
+        elif key == "schedule" and self.schedule is not None:
+            self.schedule.focus_day()
 
     # --- title -----------------------------------------------------------------------------
     def _set_section_title(self, text: str) -> None:

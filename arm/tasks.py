@@ -194,6 +194,7 @@ class TaskRunner(QObject):
         }
         self._ids = itertools.count(1)
         self._running = 0
+        self._closed = False
         self._sig_call.connect(self._on_call, Qt.ConnectionType.QueuedConnection)
         self._gc = MainThreadGc(self)
 
@@ -221,6 +222,10 @@ class TaskRunner(QObject):
         in the progress dialog, or the caller's own ``cancel()``).
         """
         handle: TaskHandle[T] = TaskHandle(self, next(self._ids))
+        if self._closed:  # the window is closing: a late timer's poll is dropped, not raised
+            handle.cancel()
+            handle._finished = True
+            return handle
         ui = _ProgressUi(handle, parent, progress_label) if progress_label else None
 
         def progress(done: int, total: int, text: str) -> None:
@@ -287,6 +292,7 @@ class TaskRunner(QObject):
 
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop accepting work; queued tasks are dropped, running ones finish."""
+        self._closed = True
         for ex in self._lanes.values():
             ex.shutdown(wait=wait, cancel_futures=True)
         gc.collect()

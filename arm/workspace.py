@@ -38,6 +38,7 @@ from services.migrations import HEAD
 from services.models import Patient, Role, Workstation
 from services.patients import list_departments
 from services.registry import Registry
+from services.schedule_desk import ScheduleDesk
 from services.signin import SignedIn, SignIn
 from services.tasks import TaskState
 
@@ -55,6 +56,7 @@ class Workspace:
 
     engine: Engine
     registry: Registry
+    schedule: ScheduleDesk
     staff_id: int
     staff_name: str
     staff_position: str
@@ -78,9 +80,11 @@ class Station:
     demo_cards: dict[str, Path]
 
     def workspace_for(self, who: SignedIn) -> Workspace:
+        actor = who.actor(self.workstation_id)
         return Workspace(
             engine=self.engine,
-            registry=Registry(self.sessions, who.actor(self.workstation_id)),
+            registry=Registry(self.sessions, actor),
+            schedule=ScheduleDesk(self.sessions, actor),
             staff_id=who.staff_id,
             staff_name=who.short_name,
             staff_position=who.position,

@@ -134,12 +134,14 @@ class RowsModel(QAbstractTableModel, Generic[R]):
         *,
         dimmed: Callable[[R], bool] | None = None,
         tooltip: Callable[[R], str] | None = None,
+        background: Callable[[R], QBrush | None] | None = None,
     ) -> None:
         super().__init__()
         self._columns = list(columns)
         self._rows: list[R] = []
         self._dimmed = dimmed
         self._tooltip = tooltip
+        self._background = background
 
     def set_rows(self, rows: Sequence[R]) -> None:
         self.beginResetModel()
@@ -148,6 +150,13 @@ class RowsModel(QAbstractTableModel, Generic[R]):
 
     def row_at(self, row: int) -> R | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def refresh(self) -> None:
+        """Texts that depend on the clock (a countdown, minutes waiting) are asked again."""
+        if self._rows:
+            self.dataChanged.emit(
+                self.index(0, 0), self.index(len(self._rows) - 1, len(self._columns) - 1)
+            )
 
     @property
     def rows(self) -> list[R]:
@@ -172,6 +181,8 @@ class RowsModel(QAbstractTableModel, Generic[R]):
                 return QBrush(QColor("#888888"))
             if role == Qt.ItemDataRole.ToolTipRole and self._tooltip:
                 return self._tooltip(row)
+            if role == Qt.ItemDataRole.BackgroundRole and self._background:
+                return self._background(row)
         except (AttributeError, ValueError, KeyError, IndexError):
             return None
         return None

@@ -117,6 +117,8 @@ def test_card_login_lock_on_removal_unlock_keeps_draft(
     _sign_in(qtbot, win, app.doctor)
     qtbot.waitUntil(lambda: win.patients is not None and win.work.isVisible(), timeout=5_000)
     assert app.doctor.name in win.windowTitle()
+    assert "Расписание" in win.windowTitle()  # a doctor's day starts with the schedule
+    qtbot.keyClick(win, Qt.Key.Key_F2)
     # Open the patient and start editing.
     assert win.patients is not None
     reg = win.patients.registry_view

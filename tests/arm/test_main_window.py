@@ -42,6 +42,11 @@ def test_demo_start_card_tray_sign_in_search_open_card_and_audit(
     qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: win.patients is not None, timeout=5_000)
     assert win.patients is not None
+    assert win.schedule is not None
+    assert win.stack.currentWidget() is win.schedule  # the doctor's start screen
+    qtbot.waitUntil(lambda: win.schedule is not None and win.schedule.model.snapshot is not None)
+    assert win.schedule.model.rowCount() > 0 or "Нет приёма" in win.schedule.counters.text()
+    qtbot.keyClick(win, Qt.Key.Key_F2)
     title = win.windowTitle()
     assert "Пациенты" in title
     assert "врач-терапевт" in title
@@ -111,6 +116,7 @@ def demo_signed_in(qtbot: QtBot, pcscd: PrivatePcscd) -> tuple[MainWindow, TaskR
     type_text(win.gate.pin, "1234")
     qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: win.patients is not None, timeout=5_000)
+    qtbot.keyClick(win, Qt.Key.Key_F2)
     return win, runner, rig
 
 
