@@ -7,11 +7,15 @@ arm db current            print the schema revision
 arm demo seed             fill an empty database with the demo polyclinic
 arm admin seed --patients 1000000   bulk-load synthetic patients (benchmarks)
 arm admin set-db-password store the database password in the OS keyring
+arm admin schedule generate --staff 12 --from 2026-12-01 --to 2026-12-31 \
+    --week "пн-пт 08:00-14:00; сб 09:00-13:00" [--slot-minutes 15] [--room 305]
+                          open a doctor's slots for a period by a weekly pattern
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import logging
 import sys
@@ -70,7 +74,56 @@ def _parser() -> argparse.ArgumentParser:
     enroll.add_argument("--reader", help="reader name (default: the first with a card)")
     revoke = card.add_parser("revoke", help="block a card for good")
     revoke.add_argument("--serial", required=True, help="the card's serial number")
+    schedule = admin.add_parser("schedule", help="doctors' schedules").add_subparsers(
+        dest="schedule_command", required=True
+    )
+    gen = schedule.add_parser(
+        "generate",
+        help="open slots for a period by a weekly pattern",
+        description="Open a doctor's slots for a period by a weekly pattern. Days that "
+        "already have slots for this doctor are skipped, so running it twice is harmless.",
+    )
+    gen.add_argument("--staff", type=int, required=True, metavar="ID", help="the doctor's staff id")
+    gen.add_argument(
+        "--from",
+        dest="first",
+        type=_iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="first day",
+    )
+    gen.add_argument(
+        "--to",
+        dest="last",
+        type=_iso_date,
+        required=True,
+        metavar="YYYY-MM-DD",
+        help="last day (included)",
+    )
+    gen.add_argument(
+        "--week",
+        required=True,
+        metavar="PATTERN",
+        help="working hours, e.g. «пн-пт 08:00-14:00; сб 09:00-13:00» (or mon-fri)",
+    )
+    gen.add_argument(
+        "--slot-minutes",
+        type=int,
+        default=15,
+        metavar="N",
+        help="length of a slot in minutes, 5-120 (default 15)",
+    )
+    gen.add_argument("--room", metavar="NUMBER", help="number of the room (кабинет) for the slots")
     return p
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"неверная дата «{text}»: нужен формат ГГГГ-ММ-ДД"
+        ) from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -134,6 +187,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     if args.command == "admin" and args.admin_command == "card":
         return _card_command(args, settings)
+    if args.command == "admin" and args.admin_command == "schedule":
+        return _schedule_command(args, settings)
     raise AssertionError(args)
 
 
@@ -168,6 +223,70 @@ def _card_command(args: argparse.Namespace, settings: Settings) -> int:
     with sessions.begin() as s:
         enroll_card(s, admin, args.staff, serial, key)
     print(f"карта {serial} ({holder.name}) выдана сотруднику {args.staff}")  # noqa: T201
+    return 0
+
+
+def _schedule_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``arm admin schedule generate``: bad input (unknown doctor or room, a pattern that is
+    not understood) is a message on stderr and exit code 2, nothing written."""
+    from sqlalchemy import select
+
+    from services.audit import Actor
+    from services.db import make_session_factory
+    from services.errors import ValidationError
+    from services.models import Room, Staff
+    from services.schedule import generate_slots, parse_week_pattern, short_name
+
+    def refuse(message: str) -> int:
+        print(f"arm: {message}", file=sys.stderr)  # noqa: T201
+        return 2
+
+    try:
+        pattern = parse_week_pattern(args.week)
+    except ValidationError as exc:
+        return refuse(str(exc))
+    sessions = make_session_factory(_engine(settings, migrate=settings.is_embedded))
+    admin = Actor(None, None)
+    with sessions() as s:
+        staff = s.get(Staff, args.staff)
+        if staff is None:
+            return refuse(f"сотрудник с id {args.staff} не найден")
+        room_id: int | None = None
+        if args.room is not None:
+            rooms = s.execute(
+                select(Room.id, Room.department_id).where(Room.number == args.room.strip())
+            ).all()
+            own = [r for r in rooms if r.department_id == staff.department_id]
+            if len(own) == 1:
+                room_id = own[0].id
+            elif len(rooms) == 1:
+                room_id = rooms[0].id
+            elif not rooms:
+                return refuse(f"кабинет «{args.room}» не найден")
+            else:
+                return refuse(
+                    f"кабинетов с номером «{args.room}» несколько в разных отделениях, "
+                    "и ни один не в отделении этого сотрудника"
+                )
+        who = short_name(staff.surname, staff.name, staff.patronymic)
+        try:
+            created, skipped = generate_slots(
+                s,
+                admin,
+                staff.id,
+                pattern,
+                args.first,
+                args.last,
+                slot_minutes=args.slot_minutes,
+                room_id=room_id,
+            )
+        except ValidationError as exc:
+            return refuse(str(exc))
+    period = f"{args.first:%d.%m.%Y}–{args.last:%d.%m.%Y}"
+    print(f"{who}, {period}: создано слотов: {created}")  # noqa: T201
+    if skipped:
+        days = ", ".join(f"{d:%d.%m.%Y}" for d in skipped)
+        print(f"пропущено дней (слоты уже были): {len(skipped)}: {days}")  # noqa: T201
     return 0
 
 

@@ -1,18 +1,24 @@
-"""The admin command line, run as a user runs it: a real ``arm`` process."""
+"""The admin command line: a real ``arm`` process as a user runs it, and ``main()`` in-process
+for the commands that need prepared data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Engine, func, select
 
 from arm import __version__
-from services.db import create_db_engine, sqlite_url
+from arm.cli import main
+from services.clock import clinic_tz
+from services.db import create_db_engine, make_session_factory, sqlite_url
 from services.migrations import HEAD
-from services.models import Patient
+from services.models import AuditEvent, Department, DepartmentKind, Patient, Room, ScheduleSlot
+from tests.factories import base_org
 
 
 def _arm(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -72,3 +78,158 @@ def test_password_in_site_config_is_refused(tmp_path: Path) -> None:
     out = _arm(tmp_path, "db", "current")
     assert out.returncode == 1
     assert "пароль базы данных в файле настроек запрещён" in out.stderr
+
+
+# --- arm admin schedule generate (in-process, on a migrated SQLite copy) ---------------------
+MONDAY = dt.date(2026, 11, 23)
+WEEK = "пн-пт 08:00-14:00; сб 09:00-13:00"
+
+
+class Clinic:
+    """A doctor in department A; room 305 exists in department A and in department B."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.url = engine.url.render_as_string(hide_password=False)
+        self.sessions = make_session_factory(engine)
+        actor, dept = base_org(self.sessions)
+        self.staff_id = actor.staff_id or 0
+        with self.sessions.begin() as s:
+            other = Department(
+                organisation_id=s.get_one(Department, dept).organisation_id,
+                name="Детское отделение",
+                kind=DepartmentKind.CHILDREN,
+            )
+            s.add(other)
+            s.flush()
+            own = Room(department_id=dept, number="305", name="Терапевт")
+            s.add_all(
+                [
+                    own,
+                    Room(department_id=other.id, number="305"),
+                    Room(department_id=other.id, number="410"),
+                ]
+            )
+            s.flush()
+            self.room_305 = own.id
+
+    def generate(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+        code = main(["--database-url", self.url, "admin", "schedule", "generate", *args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    def slots(self) -> list[ScheduleSlot]:
+        with self.sessions() as s:
+            return list(s.scalars(select(ScheduleSlot).order_by(ScheduleSlot.starts_at)))
+
+
+@pytest.fixture
+def clinic(sqlite_engine: Engine) -> Clinic:
+    return Clinic(sqlite_engine)
+
+
+def _week_args(clinic: Clinic, *extra: str) -> list[str]:
+    return [
+        "--staff",
+        str(clinic.staff_id),
+        "--from",
+        MONDAY.isoformat(),
+        "--to",
+        (MONDAY + dt.timedelta(days=6)).isoformat(),
+        "--week",
+        WEEK,
+        *extra,
+    ]
+
+
+def test_schedule_generate_opens_a_week_of_slots(
+    clinic: Clinic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = clinic.generate(capsys, *_week_args(clinic, "--room", "305"))
+    assert (code, err) == (0, "")
+    # Mon-Fri 08:00-14:00 is 24 quarter-hours a day, Saturday 09:00-13:00 is 16; Sunday off.
+    assert "создано слотов: 136" in out
+    assert "Петрова А. С." in out
+    assert "пропущено" not in out
+    slots = clinic.slots()
+    assert len(slots) == 136
+    local = [sl.starts_at.astimezone(clinic_tz()) for sl in slots]
+    assert local[0] == dt.datetime.combine(MONDAY, dt.time(8, 0), clinic_tz())
+    assert local[-1] == dt.datetime.combine(
+        MONDAY + dt.timedelta(days=5), dt.time(12, 45), clinic_tz()
+    )
+    assert {t.date().weekday() for t in local} == {0, 1, 2, 3, 4, 5}
+    assert all(sl.ends_at - sl.starts_at == dt.timedelta(minutes=15) for sl in slots)
+    # Room 305 of the doctor's own department, not the children's room with the same number.
+    assert {sl.room_id for sl in slots} == {clinic.room_305}
+    assert {sl.staff_id for sl in slots} == {clinic.staff_id}
+    with clinic.sessions() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "schedule.generate")).one()
+    assert (event.object_type, event.object_id) == ("staff", clinic.staff_id)
+    assert "136 slots" in event.details
+
+
+def test_schedule_generate_twice_creates_nothing_and_names_skipped_days(
+    clinic: Clinic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert clinic.generate(capsys, *_week_args(clinic, "--slot-minutes", "20"))[0] == 0
+    assert len(clinic.slots()) == 5 * 18 + 12
+    code, out, err = clinic.generate(capsys, *_week_args(clinic, "--slot-minutes", "20"))
+    assert (code, err) == (0, "")
+    assert "создано слотов: 0" in out
+    assert (
+        "пропущено дней (слоты уже были): 6: 23.11.2026, 24.11.2026, 25.11.2026, 26.11.2026, "
+        "27.11.2026, 28.11.2026"
+    ) in out
+    assert len(clinic.slots()) == 5 * 18 + 12
+
+
+def test_schedule_generate_bad_pattern_says_what_is_wrong(
+    clinic: Clinic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _week_args(clinic)
+    for week, message in [
+        ("пн-пт 8 до 14", "Шаблон недели: не понят фрагмент «пн-пт 8 до 14»"),
+        ("пн-пт 14:00-08:00", "Шаблон недели: конец раньше начала в «пн-пт 14:00-08:00»"),
+        ("пн-xx 08:00-14:00", "Шаблон недели: неизвестный день недели: «пн-xx»"),
+        ("", "Шаблон недели: пустой шаблон"),
+    ]:
+        args[args.index("--week") + 1] = week
+        code, out, err = clinic.generate(capsys, *args)
+        assert code == 2, week
+        assert err.startswith(f"arm: {message}"), err
+        assert out == ""
+    code, _out, err = clinic.generate(capsys, *_week_args(clinic, "--slot-minutes", "3"))
+    assert code == 2
+    assert err.startswith("arm: Длительность приёма: от 5 до 120 минут")
+    assert clinic.slots() == []
+
+
+def test_schedule_generate_unknown_staff_or_room_is_a_clear_error(
+    clinic: Clinic, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = _week_args(clinic)
+    args[args.index("--staff") + 1] = "9999"
+    code, out, err = clinic.generate(capsys, *args)
+    assert (code, out) == (2, "")
+    assert err == "arm: сотрудник с id 9999 не найден\n"
+    code, out, err = clinic.generate(capsys, *_week_args(clinic, "--room", "999"))
+    assert (code, out) == (2, "")
+    assert err == "arm: кабинет «999» не найден\n"
+    # Room 410 is in another department, but the only one with that number: it is used.
+    assert clinic.generate(capsys, *_week_args(clinic, "--room", "410"))[0] == 0
+    assert len(clinic.slots()) == 136
+    with pytest.raises(SystemExit) as exc:
+        main(["admin", "schedule", "generate", "--staff", "1", "--from", "23.11.2026",
+              "--to", "2026-11-29", "--week", WEEK])  # fmt: skip
+    assert exc.value.code == 2
+    assert "неверная дата «23.11.2026»: нужен формат ГГГГ-ММ-ДД" in capsys.readouterr().err
+
+
+def test_schedule_generate_help(tmp_path: Path) -> None:
+    out = _arm(tmp_path, "admin", "schedule", "generate", "--help")
+    assert out.returncode == 0, out.stderr
+    for word in ("--staff", "--from", "--to", "--week", "--slot-minutes", "--room"):
+        assert word in out.stdout
+    out = _arm(tmp_path, "admin", "--help")
+    assert out.returncode == 0
+    assert "schedule" in out.stdout
