@@ -14,6 +14,11 @@ QLineEdit#registrySearch { font-size: 13pt; padding: 5px; }
 QTableView { gridline-color: #e3e3e3; }
 QTableView::item:selected { background: #cfe0f7; color: black; }
 QGroupBox { font-weight: 600; }
+QLabel#scheduleDate { font-size: 12.5pt; font-weight: 600; padding: 0 6px; }
+QLabel#scheduleCounters { color: #3c4a58; }
+QLabel#panelTitle { font-weight: 600; padding: 2px 0; }
+QToolButton { padding: 3px 6px; }
+QToolButton:disabled { color: #9aa5b1; }
 QWidget#gate { background: #e9edf2; }
 QFrame#gatePanel { background: white; border: 1px solid #c9d2dc; border-radius: 6px; }
 QLabel#gateProduct { color: #5a6b7d; font-size: 10pt; }

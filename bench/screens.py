@@ -1,8 +1,10 @@
 """Render every screen of the running app to PNG for review (not a benchmark: no figures).
 
-Starts the real main window on a throw-away demo SQLite database, drives it the way a
-registrar would (type a surname, ↓, ↵, Ctrl+Shift+R) and grabs each screen at the two
-resolutions the polyclinics have: 1920×1080 all-in-ones and 1366×768 laptops.
+Starts the real main window on a throw-away demo SQLite database with the demo's virtual
+card reader, signs in with the demo doctor's card, works part of today's schedule (visits
+finished, one in progress, two paused, a no-show, walk-ins waiting), then drives the
+registry the way a registrar would (type a surname, ↓, ↵, Ctrl+Shift+R) and grabs each
+screen at the two resolutions the polyclinics have: 1920×1080 all-in-ones and 1366×768.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/screens.py [out_dir]
 """
@@ -32,17 +34,22 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication, QWidget
     from sqlalchemy import select
 
+    from arm.cards import start_demo_rig
     from arm.errors import show_error
     from arm.main_window import MainWindow
     from arm.settings import load_settings
     from arm.style import STYLE_SHEET
     from arm.tasks import TaskRunner
     from services.models import FamilyRelation
+    from services.visits import Move
 
     app = QApplication(sys.argv)
     app.setStyleSheet(STYLE_SHEET)
     runner = TaskRunner(show_error)
-    win = MainWindow(load_settings(demo=True), runner)
+    rig = start_demo_rig()
+    if rig is None:
+        raise SystemExit("the demo card reader did not start (pcscd, vpcd): see the log")
+    win = MainWindow(load_settings(demo=True), runner, rig=rig)
 
     def wait_for(cond: Callable[[], bool], ms: int = 60_000) -> None:
         loop = QEventLoop()
@@ -75,7 +82,31 @@ def main() -> int:
     win.activateWindow()  # no window manager on Xvfb to do it; shortcuts need an active window
     wait_for(win.isActiveWindow, 5000)
     win.connect_database()
-    wait_for(lambda: win.patients is not None)
+    wait_for(lambda: win.tray is not None)
+    rig.toggle("doctor")
+    wait_for(lambda: win.gate.asking_pin and win.gate.pin.isEnabled())
+    win.gate.pin.setText("1234")
+    key(win.gate.pin, Qt.Key.Key_Return)
+    wait_for(lambda: win.schedule is not None and win.schedule.model.snapshot is not None)
+    schedule = win.schedule
+    assert schedule is not None and win.workspace is not None
+    work_the_morning(win.workspace, schedule.model.rows)
+    schedule.reload()
+    wait_for(lambda: not schedule.model.loading)
+    for w, h in SIZES:
+        win.resize(w, h)
+        pause(200)
+        shoot(win, f"schedule-{w}x{h}")
+    schedule.toggle_week()
+    wait_for(lambda: not schedule.model.loading and schedule.week_model.rowCount() > 0)
+    shoot(win, "schedule-week-1366x768")
+    schedule.toggle_week()
+    wait_for(lambda: not schedule.model.loading)
+    schedule.request(Move.PAUSE)
+    wait_for(lambda: schedule.dialog is not None)
+    shoot(schedule.dialog, "pause-dialog")
+    schedule.dialog.reject()
+    key(win, Qt.Key.Key_F2)
     section = win.patients
     assert section is not None
     reg = section.registry_view
@@ -120,7 +151,44 @@ def main() -> int:
     shoot(dlg, "relation-dialog")
     dlg.reject()
     runner.shutdown(wait=True)
+    rig.close()
     return 0
+
+
+def work_the_morning(ws: object, rows: list) -> None:  # type: ignore[type-arg]
+    """Today's first visits of the demo doctor as if the morning had gone by: three seen,
+    one no-show, two paused (one due for recheck), one in progress, two walk-ins waiting."""
+    import datetime as dt
+
+    from services.clock import now_utc
+    from services.models import WalkInPriority
+    from services.schedule_desk import ScheduleDesk
+    from services.visits import Move, OnCurrent, PauseInput
+
+    desk: ScheduleDesk = ws.schedule  # type: ignore[attr-defined]
+    staff: int = ws.staff_id  # type: ignore[attr-defined]
+    booked = [r for r in rows if r.appointment_id is not None and r.status is not None]
+    now = now_utc()
+    step = dt.timedelta(minutes=1)
+    t = now - dt.timedelta(minutes=90)
+    for r in booked[:3]:
+        desk.move(r.appointment_id, Move.ARRIVE, now=t)
+        desk.move(r.appointment_id, Move.START, now=t + step)
+        desk.move(r.appointment_id, Move.FINISH, now=t + 14 * step)
+        t += 16 * step
+    desk.move(booked[3].appointment_id, Move.NO_SHOW, now=max(booked[3].starts_at, t))
+    desk.move(booked[4].appointment_id, Move.START, now=now - 40 * step)
+    desk.move(booked[4].appointment_id, Move.PAUSE, now=now - 31 * step,
+              pause=PauseInput("Ожидание действия препарата", 25))
+    desk.move(booked[5].appointment_id, Move.START, now=now - 30 * step)
+    desk.move(booked[5].appointment_id, Move.PAUSE, now=now - 20 * step,
+              pause=PauseInput("Направлен на ЭКГ", 30))
+    desk.move(booked[6].appointment_id, Move.ARRIVE, now=now - 19 * step)
+    desk.move(booked[6].appointment_id, Move.START, now=now - 6 * step,
+              on_current=OnCurrent.FINISH)
+    people = [r.patient_id for r in booked[10:12]]
+    desk.add_walk_in(staff, people[0], WalkInPriority.URGENT, "Острая боль в спине")
+    desk.add_walk_in(staff, people[1], WalkInPriority.NORMAL, "Справка")
 
 
 if __name__ == "__main__":

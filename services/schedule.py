@@ -50,6 +50,7 @@ __all__ = [
     "doctors",
     "free_slots",
     "generate_slots",
+    "lock_doctor",
     "parse_week_pattern",
     "rows_for_appointments",
     "short_name",
@@ -256,6 +257,20 @@ def day_is_closed(session: Session, staff_id: int, day: dt.date) -> bool:
     return session.get(DayClosure, (staff_id, day)) is not None
 
 
+def lock_doctor(session: Session, staff_id: int, *, exclusive: bool = False) -> None:
+    """Serialise against closing this doctor's day (PostgreSQL; SQLite has one writer).
+
+    Whatever changes the day (a move, a booking, the walk-in queue) takes the doctor's row
+    in share mode before checking «is the day closed?»; closing the day takes it exclusively.
+    So a late arrival racing the close either lands before it (and blocks it) or is refused
+    after it — never an arrived patient on a closed day.  Always taken before any visit's
+    row lock, so two orders of locking cannot deadlock.
+    """
+    session.execute(
+        select(Staff.id).where(Staff.id == staff_id).with_for_update(read=not exclusive)
+    ).all()
+
+
 # --- doctors ---------------------------------------------------------------------------------
 class DoctorRow(NamedTuple):
     id: int
@@ -356,6 +371,7 @@ def book(
     if slot.ends_at <= now:
         raise ValidationError("Время", "нельзя записать на прошедшее время")
     day = local_day(slot.starts_at)
+    lock_doctor(session, slot.staff_id)
     if day_is_closed(session, slot.staff_id, day):
         raise ConflictError(f"Приём {_fmt_day(day)} закрыт: запись на этот день невозможна.")
     patient = session.scalar(select(Patient).where(Patient.id == patient_id).with_for_update())
@@ -473,6 +489,12 @@ def parse_week_pattern(text: str) -> WeekPattern:
         if t2 <= t1:
             raise ValidationError("Шаблон недели", f"конец раньше начала в «{part.strip()}»")
         for d in _days(m["days"]):
+            for a, b in hours.get(d, []):
+                if t1 < b and a < t2:
+                    raise ValidationError(
+                        "Шаблон недели",
+                        f"часы пересекаются в один день: {a:%H:%M}-{b:%H:%M} и «{part.strip()}»",
+                    )
             hours.setdefault(d, []).append((t1, t2))
     return WeekPattern(hours)
 

@@ -49,7 +49,7 @@ from services.models import (
     WalkIn,
     WalkInStatus,
 )
-from services.schedule import day_is_closed, short_name
+from services.schedule import day_is_closed, lock_doctor, short_name
 
 __all__ = [
     "MAX_RECHECK_MINUTES",
@@ -185,6 +185,13 @@ class VisitInProgress(ConflictError):
 
 # --- the moves ---------------------------------------------------------------------------------
 def _load(session: Session, appointment_id: int) -> tuple[Appointment, ScheduleSlot]:
+    staff_id = session.scalar(
+        select(ScheduleSlot.staff_id)
+        .join(Appointment, Appointment.slot_id == ScheduleSlot.id)
+        .where(Appointment.id == appointment_id)
+    )
+    if staff_id is not None:
+        lock_doctor(session, staff_id)  # before the visit's own lock: see lock_doctor
     appt = session.scalar(
         select(Appointment).where(Appointment.id == appointment_id).with_for_update()
     )
@@ -315,21 +322,21 @@ def move(
         AccessDenied: Not the visit's doctor (for the doctor's moves).
     """
     now = now or now_utc()
-    pause = pause.validated() if pause is not None else None
-    if mv == Move.PAUSE and pause is None:
-        raise ValidationError("Причина", "укажите, почему приём отложен", key="reason")
     reason = " ".join(cancel_reason.split())
-    if mv == Move.CANCEL:
-        if not reason:
-            raise ValidationError("Причина отмены", "обязательное поле", key="reason")
-        if len(reason) > MAX_REASON:
-            raise ValidationError(
-                "Причина отмены", f"не длиннее {MAX_REASON} символов", key="reason"
-            )
     changed = [appointment_id]
     try:
         appt, slot = _load(session, appointment_id)
-        _check(session, actor, appt, slot, mv, now)
+        _check(session, actor, appt, slot, mv, now)  # «not now» first, then «not like this»
+        pause = pause.validated() if pause is not None else None
+        if mv == Move.PAUSE and pause is None:
+            raise ValidationError("Причина", "укажите, почему приём отложен", key="reason")
+        if mv == Move.CANCEL:
+            if not reason:
+                raise ValidationError("Причина отмены", "обязательное поле", key="reason")
+            if len(reason) > MAX_REASON:
+                raise ValidationError(
+                    "Причина отмены", f"не длиннее {MAX_REASON} символов", key="reason"
+                )
         if mv in (Move.START, Move.RESUME):
             current = _in_progress(session, slot.staff_id, appt.id)
             if current is not None:
@@ -465,7 +472,12 @@ def check_day(session: Session, staff_id: int, day: dt.date) -> DayCheck:
         for sn, n, p in session.execute(
             select(Patient.surname, Patient.name, Patient.patronymic)
             .join(WalkIn, WalkIn.patient_id == Patient.id)
-            .where(WalkIn.staff_id == staff_id, WalkIn.status == WalkInStatus.WAITING)
+            .where(
+                WalkIn.staff_id == staff_id,
+                WalkIn.status == WalkInStatus.WAITING,
+                WalkIn.added_at >= start,
+                WalkIn.added_at < end,
+            )
             .order_by(WalkIn.priority, WalkIn.added_at)
         )
     ]
@@ -485,6 +497,7 @@ def close_day(
     now = now or now_utc()
     if actor.staff_id != staff_id:
         raise AccessDenied("Закрыть приём может только врач, чьё это расписание.")
+    lock_doctor(session, staff_id, exclusive=True)
     check = check_day(session, staff_id, day)
     if check.closed:
         raise ConflictError(f"Приём {day.strftime('%d.%m.%Y')} уже закрыт.")

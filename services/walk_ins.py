@@ -31,7 +31,7 @@ from services.models import (
     WalkInPriority,
     WalkInStatus,
 )
-from services.schedule import day_is_closed, short_name
+from services.schedule import day_is_closed, lock_doctor, short_name
 from services.visits import Move, OnCurrent, PauseInput
 
 __all__ = ["PRIORITY_TEXT", "WalkInRow", "add_walk_in", "queue", "remove_walk_in", "take_walk_in"]
@@ -65,8 +65,12 @@ class WalkInRow(NamedTuple):
         return " ".join(p for p in (self.surname, self.name, self.patronymic) if p)
 
 
-def queue(session: Session, staff_id: int) -> list[WalkInRow]:
-    """Who waits for this doctor now: most urgent first, then by arrival."""
+def queue(session: Session, staff_id: int, day: dt.date | None = None) -> list[WalkInRow]:
+    """Who waits for this doctor on ``day`` (today): most urgent first, then by arrival.
+
+    Someone left «waiting» on an earlier day went home long ago; they are not today's queue.
+    """
+    start, end = day_bounds(day or local_day(now_utc()))
     stmt = (
         select(
             WalkIn.id,
@@ -80,13 +84,15 @@ def queue(session: Session, staff_id: int) -> list[WalkInRow]:
             WalkIn.added_at,
         )
         .join(Patient, Patient.id == WalkIn.patient_id)
-        .where(WalkIn.staff_id == staff_id, WalkIn.status == WalkInStatus.WAITING)
+        .where(
+            WalkIn.staff_id == staff_id,
+            WalkIn.status == WalkInStatus.WAITING,
+            WalkIn.added_at >= start,
+            WalkIn.added_at < end,
+        )
         .order_by(WalkIn.priority, WalkIn.added_at, WalkIn.id)
     )
-    return [
-        WalkInRow(*r[:6], WalkInPriority(r[6]), *r[7:])
-        for r in session.execute(stmt)
-    ]
+    return [WalkInRow(*r[:6], WalkInPriority(r[6]), *r[7:]) for r in session.execute(stmt)]
 
 
 def add_walk_in(
@@ -115,6 +121,7 @@ def add_walk_in(
     patient = session.get(Patient, patient_id)
     if patient is None:
         raise NotFoundError("Пациент не найден")
+    lock_doctor(session, staff_id)
     if day_is_closed(session, staff_id, local_day(now)):
         raise ConflictError("Приём врача на сегодня закрыт: в очередь больше не ставят.")
     already = session.scalar(
@@ -200,6 +207,9 @@ def take_walk_in(
     """
     now = now or now_utc()
     try:
+        staff_id = session.scalar(select(WalkIn.staff_id).where(WalkIn.id == walk_in_id))
+        if staff_id is not None:
+            lock_doctor(session, staff_id)  # the doctor first, then the queue entry
         entry = _waiting(session, walk_in_id)
         if actor.staff_id != entry.staff_id:
             raise ConflictError("Пациент стоит в очереди к другому врачу.")

@@ -466,11 +466,6 @@ def test_closing_the_day_while_the_doctor_starts_a_booked_visit(clinic: Polyclin
         assert (status, encounters, day_closed(clinic)) == (S.IN_PROGRESS, 1, False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG services/visits.py close_day/move: a late patient (no-show → arrived) marked "
-    "while the day closes ends up «arrived» on a closed day, where nothing can move",
-)
 def test_closing_the_day_while_a_late_patient_is_marked_arrived(clinic: Polyclinic) -> None:
     slot = open_day(clinic.sessions, clinic.doctor_id, T0, 1)[0]
     appt = clinic.book(slot, clinic.patient("Абрамов"))
@@ -487,11 +482,6 @@ def test_closing_the_day_while_a_late_patient_is_marked_arrived(clinic: Polyclin
     assert not (day_closed(clinic) and status == S.ARRIVED), (arrive, close)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG services/walk_ins.py add_walk_in vs visits.close_day: a walk-in queued while "
-    "the day closes waits in the queue of a closed day",
-)
 def test_closing_the_day_while_a_walk_in_is_queued(clinic: Polyclinic) -> None:
     patient = clinic.patient("Борисов")
 
@@ -514,11 +504,6 @@ def test_closing_the_day_while_a_walk_in_is_queued(clinic: Polyclinic) -> None:
     assert not (day_closed(clinic) and waiting), (add, close)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG services/schedule.py book vs visits.close_day: a booking made while the day "
-    "closes stays «booked» on a closed day (never a no-show, cannot be cancelled)",
-)
 def test_closing_the_day_while_a_visit_is_booked(clinic: Polyclinic) -> None:
     slot = open_day(clinic.sessions, clinic.doctor_id, T0 + dt.timedelta(hours=6), 1)[0]
     patient = clinic.patient("Васильев")

@@ -338,6 +338,13 @@ def test_week_pattern_and_generation(sessions: sessionmaker[Session]) -> None:
     assert again[0] == 0
     assert len(again[1]) == 5
     assert rows[0].starts_at.astimezone(clinic_tz()).time() == dt.time(8, 0)
-    for bad in ("", "пн 10:00-09:00", "xx 08:00-09:00", "пн 25:00-26:00", "пн восемь"):
+    for bad in (
+        "",
+        "пн 10:00-09:00",
+        "xx 08:00-09:00",
+        "пн 25:00-26:00",
+        "пн восемь",
+        "пн-пт 08:00-14:00; пн 12:00-16:00",
+    ):
         with pytest.raises(ValidationError, match="Шаблон недели"):
             schedule.parse_week_pattern(bad)

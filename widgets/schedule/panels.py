@@ -61,8 +61,8 @@ class PausedPanel(QWidget):
         self._now = now
         self._notified: set[tuple[int, dt.datetime]] = set()
         columns: list[Column[DayRow]] = [
-            Column("Пациент", lambda r: r.patient_short, "Константинопольская А. В."),
-            Column("Причина", lambda r: r.pause_reason, "Ожидание действия препарата"),
+            Column("Пациент", lambda r: r.patient_short, "Ефремова Е. В."),
+            Column("Причина", lambda r: r.pause_reason, "Ожидание"),
             Column("Вернуться", self._left, "+00:00 (00:00)"),
         ]
         self.model: RowsModel[DayRow] = RowsModel(
@@ -71,7 +71,7 @@ class PausedPanel(QWidget):
         self.title = QLabel()
         self.title.setObjectName("panelTitle")
         self.table = _table(self.model, "pausedVisits")
-        size_columns(self.table, columns, stretch=1, min_stretch="Ожидание")
+        size_columns(self.table, columns, stretch=1)
         self.resume_button = QPushButton("Возобновить (F7)")
         self.resume_button.setObjectName("resumeButton")
         layout = QVBoxLayout(self)
@@ -164,7 +164,7 @@ class WalkInPanel(QWidget):
         super().__init__(parent)
         self._now = now
         columns: list[Column[WalkInRow]] = [
-            Column("Пациент", lambda r: r.patient_short, "Константинопольская А. В."),
+            Column("Пациент", lambda r: r.patient_short, "Ефремова Е. В."),
             Column("Очередь", lambda r: PRIORITY_TEXT[r.priority], "В порядке очереди"),
             Column("Ждёт", self._waiting, "000 мин"),
         ]
@@ -174,7 +174,7 @@ class WalkInPanel(QWidget):
         self.title = QLabel()
         self.title.setObjectName("panelTitle")
         self.table = _table(self.model, "walkInQueue")
-        size_columns(self.table, columns, stretch=0, min_stretch="Константинопольская")
+        size_columns(self.table, columns, stretch=0)
         self.add_button = QPushButton("В очередь… (Shift+Ins)")
         self.take_button = QPushButton("Принять")
         self.remove_button = QPushButton("Убрать…")

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -42,6 +43,7 @@ from services.errors import ArmError, ConflictError, NotFoundError
 from services.models import AppointmentStatus, BookingSource, VisitType
 from services.schedule import DayRow, DoctorRow
 from services.schedule_desk import DaySnapshot, ScheduleDesk
+from services.walk_ins import WalkInRow
 from services.visits import (
     RULES,
     DayCheck,
@@ -165,9 +167,15 @@ class ScheduleView(QWidget):
         self.date_label.setObjectName("scheduleDate")
         self.doctor_combo = QComboBox()
         self.doctor_combo.setObjectName("doctorCombo")
-        self.doctor_combo.setMinimumContentsLength(22)
+        self.doctor_combo.setMinimumContentsLength(16)
+        self.doctor_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.counters = QLabel()
         self.counters.setObjectName("scheduleCounters")
+        # The counters give way on a narrow screen (their full text is in the tooltip).
+        self.counters.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
         self.banner = QLabel()
         self.banner.setObjectName("banner")
         self.banner.setWordWrap(True)
@@ -209,28 +217,37 @@ class ScheduleView(QWidget):
         split.addWidget(self.views)
         split.addWidget(side)
         split.setStretchFactor(0, 1)
-        split.setSizes([900, 380])
+        split.setSizes([900, 360])
+        side.setMinimumWidth(300)
         split.setChildrenCollapsible(False)
 
         # --- actions ---
         self.actions_by_move: dict[Move, QAction] = {}
         bar = QHBoxLayout()
-        for mv, text, key in (
-            (Move.ARRIVE, "Пришёл", "F3"),
-            (Move.START, "Начать", "F4"),
-            (Move.PAUSE, "Отложить", "F6"),
-            (Move.RESUME, "Возобновить", "F7"),
-            (Move.FINISH, "Завершить", "F8"),
-            (Move.NO_SHOW, "Неявка", "F9"),
-            (Move.CANCEL, "Отменить запись", "Del"),
+        bar.setSpacing(4)
+        for mv, text, key, tip in (
+            (Move.ARRIVE, "Пришёл", "F3", "Отметить приход пациента"),
+            (Move.START, "Начать", "F4", "Начать приём (на отложенном — возобновить)"),
+            (
+                Move.PAUSE,
+                "Отложить",
+                "F6",
+                "Отложенный приём: пациент ждёт, вы принимаете следующего",
+            ),
+            (Move.RESUME, "Возобновить", "F7", "Вернуться к отложенному приёму"),
+            (Move.FINISH, "Завершить", "F8", "Завершить приём"),
+            (Move.NO_SHOW, "Неявка", "F9", "Пациент не пришёл"),
+            (Move.CANCEL, "Отменить", "Del", "Отменить запись (с причиной); время освободится"),
         ):
-            act = self._action(f"{text}  {key}", key, lambda _c=False, m=mv: self.request(m))
+            act = self._action(f"{text} {key}", key, lambda _c=False, m=mv: self.request(m))
+            act.setToolTip(tip)
             self.actions_by_move[mv] = act
             bar.addWidget(self._button(act, f"move_{mv.value}"))
-        self.book_action = self._action("Записать  Ins", "Ins", self.book_selected)
+        self.book_action = self._action("Записать Ins", "Ins", self.book_selected)
+        self.book_action.setToolTip("Записать пациента на выбранное свободное время")
         bar.addWidget(self._button(self.book_action, "book"))
         bar.addStretch(1)
-        self.close_action = self._action("Закрыть приём  Ctrl+F8", "Ctrl+F8", self.close_day)
+        self.close_action = self._action("Закрыть приём Ctrl+F8", "Ctrl+F8", self.close_day)
         bar.addWidget(self._button(self.close_action, "closeDay"))
         self.walk_in_action = self._action("В очередь", "Shift+Ins", self.add_walk_in)
         self._action("Обновить", "F5", self.reload)
@@ -257,13 +274,12 @@ class ScheduleView(QWidget):
         top.addWidget(self.next_button)
         top.addWidget(self.today_button)
         top.addWidget(self.week_button)
-        top.addSpacing(16)
-        top.addWidget(QLabel("Врач:"))
+        top.addSpacing(12)
         top.addWidget(self.doctor_combo)
         top.addStretch(1)
-        top.addWidget(self.counters)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.counters)
         layout.addWidget(self.banner)
         layout.addWidget(split, 1)
         layout.addLayout(bar)
@@ -328,7 +344,10 @@ class ScheduleView(QWidget):
             self.doctor_combo.blockSignals(True)
             self.doctor_combo.clear()
             for d in rows:
-                self.doctor_combo.addItem(f"{d.name} — {d.position.lower()}", d.id)
+                self.doctor_combo.addItem(d.name, d.id)
+                self.doctor_combo.setItemData(
+                    self.doctor_combo.count() - 1, d.position, Qt.ItemDataRole.ToolTipRole
+                )
             i = self.doctor_combo.findData(self.staff_id)
             if i < 0 and rows:
                 i = 0
@@ -442,8 +461,9 @@ class ScheduleView(QWidget):
             if c.get(status):
                 parts.append(f"{word} {c[status]}")
         parts.append(f"свободно {c.get(None, 0)}")
-        text = " · ".join(parts)
-        self.counters.setText(text + (" · приём закрыт" if snap.closed else ""))
+        text = " · ".join(parts) + (" · приём закрыт" if snap.closed else "")
+        self.counters.setText(text)
+        self.counters.setToolTip(text)
 
     # --- navigation --------------------------------------------------------------------------
     def shift(self, step: int) -> None:
@@ -479,7 +499,7 @@ class ScheduleView(QWidget):
         if day is not None:
             self._keep_slot = cell.slot_id if cell is not None else None
             self.show_day(day)
-            self.table.setFocus()
+            self._back_to_table()
 
     def _open_index(self, index: QModelIndex) -> None:
         r = self.model.row_at(index.row())
@@ -518,6 +538,10 @@ class ScheduleView(QWidget):
                 ok = r.starts_at.astimezone(_TZ).date() == today
             if mv == Move.RESUME:
                 ok = ok or (self._treating() and self.paused.model.rowCount() > 0 and not closed)
+            if mv == Move.START:  # F4 also resumes a paused visit and takes a walk-in
+                paused = r is not None and r.status == S.PAUSED
+                queue = self.walk_ins.model.rowCount() > 0
+                ok = ok or (self._treating() and day_mode and not closed and (paused or queue))
             act.setEnabled(bool(ok))
         self.book_action.setEnabled(
             day_mode
@@ -552,8 +576,12 @@ class ScheduleView(QWidget):
             mv = Move.RESUME  # F4 on a paused visit resumes it
         if target is None or target.appointment_id is None:
             return
+        if mv == Move.START and target.status not in RULES[Move.START].sources:
+            return  # F4 meant for the queue, pressed on a finished row: nothing to start
         appt = target.appointment_id
-        if mv == Move.PAUSE:
+        if target.status not in RULES[mv].sources:
+            self._move(appt, mv)  # no questions for a move that cannot be: the service says why
+        elif mv == Move.PAUSE:
             self._ask_pause(target.patient_short, lambda p: self._move(appt, mv, pause=p))
         elif mv == Move.CANCEL:
             self._ask_reason(
@@ -666,6 +694,7 @@ class ScheduleView(QWidget):
             choice = box.choice()
             box.deleteLater()
             self.dialog = None
+            self._back_to_table()
             if choice == OnCurrent.FINISH:
                 retry_with(OnCurrent.FINISH, None)
             elif choice == OnCurrent.PAUSE:
@@ -683,7 +712,7 @@ class ScheduleView(QWidget):
             if dlg.result() == PauseDialog.DialogCode.Accepted and dlg.result_pause is not None:
                 then(dlg.result_pause)
             dlg.deleteLater()
-            self.table.setFocus()
+            self._back_to_table()
 
         dlg.finished.connect(done)
         dlg.open()
@@ -699,7 +728,7 @@ class ScheduleView(QWidget):
             if dlg.result() == ReasonDialog.DialogCode.Accepted:
                 then(dlg.reason_text)
             dlg.deleteLater()
-            self.table.setFocus()
+            self._back_to_table()
 
         dlg.finished.connect(done)
         dlg.open()
@@ -735,7 +764,7 @@ class ScheduleView(QWidget):
             pid = dlg.patient_id
             vt = dlg.visit_type.currentData()
             dlg.deleteLater()
-            self.table.setFocus()
+            self._back_to_table()
             if dlg.result() != PatientPickDialog.DialogCode.Accepted or pid is None:
                 return
             self._run_change(lambda _c, _p: lambda _s: desk.book(slot, pid, vt, source))
@@ -763,6 +792,7 @@ class ScheduleView(QWidget):
             priority = dlg.priority.currentData()
             note = dlg.note.text()
             dlg.deleteLater()
+            self._back_to_table()
             if dlg.result() != PatientPickDialog.DialogCode.Accepted or pid is None:
                 return
 
@@ -771,12 +801,16 @@ class ScheduleView(QWidget):
 
             self._runner.run(
                 lambda _s: desk.add_walk_in(staff, pid, priority, note),
-                on_success=self.walk_ins.set_rows,
+                on_success=self._queue_changed,
                 on_failure=failed,
             )
 
         dlg.finished.connect(done)
         dlg.open()
+
+    def _queue_changed(self, rows: list[WalkInRow]) -> None:
+        self.walk_ins.set_rows(rows)
+        self._update_actions()
 
     def take_walk_in(self, walk_in_id: int) -> None:
         if not self._treating():
@@ -841,6 +875,7 @@ class ScheduleView(QWidget):
 
             def answered() -> None:
                 self.dialog = None
+                self._back_to_table()
                 if box.clickedButton() is yes:
                     self._runner.run(
                         lambda _s: desk.close_day(staff, day),
@@ -872,6 +907,7 @@ class ScheduleView(QWidget):
         def gone() -> None:
             self.dialog = None
             box.deleteLater()
+            self._back_to_table()
 
         box.finished.connect(gone)
         box.open()
@@ -879,7 +915,9 @@ class ScheduleView(QWidget):
     # --- recheck notifications -------------------------------------------------------------------
     def _on_due(self, r: DayRow) -> None:
         who = r.patient_short
-        text = f"⏰ Пора вернуться к пациенту {who} (отложен: {r.pause_reason}). F7 — возобновить приём."
+        text = (
+            f"Пора вернуться к пациенту {who} (отложен: {r.pause_reason}). F7 — возобновить приём."
+        )
         self.banner.setText(text)
         self.banner.setVisible(True)
         QApplication.beep()
@@ -905,6 +943,12 @@ class ScheduleView(QWidget):
         self._update_date_label()
         if self._loaded_once:
             self.reload()
+
+    def _back_to_table(self) -> None:
+        """After a dialog: the keys go to the day again (a PC without a window manager, or
+        with one that does not give activation back, would leave them nowhere)."""
+        self.window().activateWindow()
+        self.focus_day()
 
     def focus_day(self) -> None:
         (self.week_table if self.week_mode else self.table).setFocus()
