@@ -93,6 +93,8 @@ def main() -> int:
     work_the_morning(win.workspace, schedule.model.rows)
     schedule.reload()
     wait_for(lambda: not schedule.model.loading)
+    in_progress = next(i for i, r in enumerate(schedule.model.rows) if r.status == "in_progress")
+    schedule.table.selectRow(in_progress)
     for w, h in SIZES:
         win.resize(w, h)
         pause(200)
@@ -102,10 +104,13 @@ def main() -> int:
     shoot(win, "schedule-week-1366x768")
     schedule.toggle_week()
     wait_for(lambda: not schedule.model.loading)
+    schedule.table.selectRow(in_progress)
     schedule.request(Move.PAUSE)
     wait_for(lambda: schedule.dialog is not None)
     shoot(schedule.dialog, "pause-dialog")
     schedule.dialog.reject()
+    win.activateWindow()
+    wait_for(win.isActiveWindow, 5000)
     key(win, Qt.Key.Key_F2)
     section = win.patients
     assert section is not None
@@ -143,6 +148,8 @@ def main() -> int:
     shoot(win, "card-error-1366x768")
     card.revert()
 
+    win.activateWindow()
+    wait_for(win.isActiveWindow, 5000)
     key(card, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     dlg = card.relation_dialog
     assert dlg is not None

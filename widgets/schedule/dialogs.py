@@ -115,6 +115,7 @@ class PauseDialog(QDialog):
         layout.addWidget(self.buttons)
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
+        self.setMinimumWidth(560)
         self.reason.setFocus()
 
     def _accept(self) -> None:
