@@ -89,7 +89,8 @@ def main() -> int:
     key(win.gate.pin, Qt.Key.Key_Return)
     wait_for(lambda: win.schedule is not None and win.schedule.model.snapshot is not None)
     schedule = win.schedule
-    assert schedule is not None and win.workspace is not None
+    assert schedule is not None
+    assert win.workspace is not None
     work_the_morning(win.workspace, schedule.model.rows)
     schedule.reload()
     wait_for(lambda: not schedule.model.loading)
@@ -185,14 +186,21 @@ def work_the_morning(ws: object, rows: list) -> None:  # type: ignore[type-arg]
         t += 16 * step
     desk.move(booked[3].appointment_id, Move.NO_SHOW, now=max(booked[3].starts_at, t))
     desk.move(booked[4].appointment_id, Move.START, now=now - 40 * step)
-    desk.move(booked[4].appointment_id, Move.PAUSE, now=now - 31 * step,
-              pause=PauseInput("Ожидание действия препарата", 25))
+    desk.move(
+        booked[4].appointment_id,
+        Move.PAUSE,
+        now=now - 31 * step,
+        pause=PauseInput("Ожидание действия препарата", 25),
+    )
     desk.move(booked[5].appointment_id, Move.START, now=now - 30 * step)
-    desk.move(booked[5].appointment_id, Move.PAUSE, now=now - 20 * step,
-              pause=PauseInput("Направлен на ЭКГ", 30))
+    desk.move(
+        booked[5].appointment_id,
+        Move.PAUSE,
+        now=now - 20 * step,
+        pause=PauseInput("Направлен на ЭКГ", 30),
+    )
     desk.move(booked[6].appointment_id, Move.ARRIVE, now=now - 19 * step)
-    desk.move(booked[6].appointment_id, Move.START, now=now - 6 * step,
-              on_current=OnCurrent.FINISH)
+    desk.move(booked[6].appointment_id, Move.START, now=now - 6 * step, on_current=OnCurrent.FINISH)
     people = [r.patient_id for r in booked[10:12]]
     desk.add_walk_in(staff, people[0], WalkInPriority.URGENT, "Острая боль в спине")
     desk.add_walk_in(staff, people[1], WalkInPriority.NORMAL, "Справка")

@@ -128,7 +128,7 @@ def test_relation_dialog_shows_rule_errors_and_keeps_the_dialog_open(
     dlg.show()
     type_text(dlg.search, "Иванов Пётр")
     qtbot.waitUntil(lambda: dlg.results_model.rowCount() == 1, timeout=5000)
-    dlg._pick(0)
+    dlg.picker.pick(0)
     dlg.kind.setCurrentIndex(dlg.kind.findData(RelationKind.MOTHER))
     dlg.buttons.accepted.emit()
     qtbot.waitUntil(lambda: dlg.errors["kind"].isVisible(), timeout=5000)

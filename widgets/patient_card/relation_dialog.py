@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -23,22 +21,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from services.errors import ValidationError, ValidationErrors
 from services.models import RelationKind
-from services.patient_search import parse_query
+from services.patient_search import PatientRow
 from services.registry import Registry
 from services.relations import KIND_LABELS, RelationInput, RelationView
 from services.validation import parse_date_ru
 from widgets.formatting import fmt_date
 from widgets.patient_card.register_dialog import RegisterDialog
 from widgets.ports import ErrorPresenter, Runner
-from widgets.registry.model import COLUMNS, PatientSearchModel
-from widgets.rows_model import size_columns
+from widgets.registry.picker import PatientPicker
 
 __all__ = ["RelationDialog"]
 
@@ -69,23 +65,20 @@ class RelationDialog(QDialog):
 
         self.setWindowTitle("Родственная связь: " + ("Изменение" if existing else "Добавление"))
         self.resize(760, 560)
-        self.search = QLineEdit()
-        self.search.setObjectName("relativeSearch")
-        self.search.setPlaceholderText(
-            "Найти родственника: фамилия имя, дата рождения, полис или СНИЛС"
+        self.picker = PatientPicker(
+            runner,
+            registry.search,
+            placeholder="Найти родственника: фамилия имя, дата рождения, полис или СНИЛС",
+            pick_single=False,
+            show_chosen=False,
         )
+        self.search = self.picker.search
+        self.search.setObjectName("relativeSearch")
+        self.results = self.picker.results
+        self.results_model = self.picker.model
         self.new_person = QPushButton("Новый человек…")
         self.chosen = QLabel(existing.other_name if existing else "не выбран")
         self.chosen.setObjectName("chosenRelative")
-        self.results_model = PatientSearchModel(runner, registry.search, page_size=50)
-        self.results = QTableView()
-        self.results.setModel(self.results_model)
-        self.results.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.results.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.results.verticalHeader().hide()
-        size_columns(self.results, COLUMNS)
-        for hidden in (4, 5, 7):
-            self.results.setColumnHidden(hidden, True)
         self.kind = QComboBox()
         self.kind.setObjectName("relationKind")
         self.kind.addItem("— выберите —", None)
@@ -108,8 +101,8 @@ class RelationDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Отмена")
 
         picker = QHBoxLayout()
-        picker.addWidget(self.search, 1)
-        picker.addWidget(self.new_person)
+        picker.addWidget(self.picker, 1)
+        picker.addWidget(self.new_person, 0, Qt.AlignmentFlag.AlignTop)
         form = QFormLayout()
         form.addRow("Родственник*", self._with_error("relative", self.chosen))
         form.addRow("Кем приходится пациенту*", self._with_error("kind", self.kind))
@@ -118,8 +111,7 @@ class RelationDialog(QDialog):
         form.addRow("Начало", self._with_error("valid_from", self.valid_from))
         form.addRow("Окончание", self._with_error("valid_to", self.valid_to))
         layout = QVBoxLayout(self)
-        layout.addLayout(picker)
-        layout.addWidget(self.results, 1)
+        layout.addLayout(picker, 1)
         layout.addLayout(form)
         layout.addWidget(self.buttons)
 
@@ -132,17 +124,7 @@ class RelationDialog(QDialog):
         else:
             self.valid_from.setText(fmt_date(dt.date.today()))
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(250)
-        self.search.textChanged.connect(lambda _t: self._timer.start())
-        self._timer.timeout.connect(self._search)
-        self.search.installEventFilter(self)
-        self.results.installEventFilter(self)
-        self._focus_after_load = False
-        self.results_model.sig_loaded.connect(self._on_loaded)
-        self.results.doubleClicked.connect(lambda idx: self._pick(idx.row()))
-        self.results.clicked.connect(lambda idx: self._pick(idx.row()))
+        self.picker.sig_picked.connect(self._picked)
         self.new_person.clicked.connect(self._register_new)
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
@@ -163,62 +145,7 @@ class RelationDialog(QDialog):
         return box
 
     # --- choosing the relative -------------------------------------------------------------
-    def _search(self) -> None:
-        self._timer.stop()
-        try:
-            query = parse_query(self.search.text())
-        except ValidationError as exc:
-            self._error(exc)
-            return
-        self.errors["relative"].setVisible(False)
-        if query != self.results_model.query or not self.results_model.rowCount():
-            self.results_model.set_query(query)
-
-    def _search_return(self) -> None:
-        """↵ in the search box moves into the list (once the answer is in), never saves."""
-        self._search()
-        if self.results_model.loading:
-            self._focus_after_load = True
-        else:
-            self._focus_results()
-
-    def _on_loaded(self, _count: int, _more: bool) -> None:
-        if self._focus_after_load:
-            self._focus_after_load = False
-            self._focus_results()
-
-    def _focus_results(self) -> None:
-        if self.results_model.rowCount():
-            self.results.setFocus()
-            if not self.results.currentIndex().isValid():
-                self.results.selectRow(0)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """↵ in the search box or on the list belongs to the picker, never to «Сохранить».
-
-        Handled here and consumed: an ignored ↵ would travel up to the dialog and press its
-        default button before the doctor has chosen who the relative is.
-        """
-        if event.type() != QEvent.Type.KeyPress:
-            return super().eventFilter(watched, event)
-        assert isinstance(event, QKeyEvent)
-        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        if watched is self.search:
-            if enter:
-                self._search_return()
-                return True
-            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_PageDown):
-                self._focus_results()
-                return True
-        elif watched is self.results and enter:
-            self._pick(self.results.currentIndex().row())
-            return True
-        return super().eventFilter(watched, event)
-
-    def _pick(self, row: int) -> None:
-        r = self.results_model.row_at(row)
-        if r is None:
-            return
+    def _picked(self, r: PatientRow) -> None:
         self._relative_id = r.id
         self.chosen.setText(f"{r.full_name}, {fmt_date(r.birth_date)}")
         self.errors["relative"].setVisible(False)

@@ -33,10 +33,19 @@ class PatientPicker(QWidget):
     """A patient was chosen (the :class:`PatientRow`)."""
 
     def __init__(
-        self, runner: Runner, search: SearchFn, *, prefill: str = "", parent: QWidget | None = None
+        self,
+        runner: Runner,
+        search: SearchFn,
+        *,
+        prefill: str = "",
+        placeholder: str = "Фамилия имя, дата рождения, полис ОМС или СНИЛС; ↓ — к списку",
+        pick_single: bool = True,
+        show_chosen: bool = True,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.picked: PatientRow | None = None
+        self._pick_single = pick_single
         self.search = QLineEdit()
         self.search.setObjectName("pickerSearch")
         self.search.setMaxLength(200)
@@ -65,6 +74,7 @@ class PatientPicker(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(self.results, 1)
         layout.addWidget(self.chosen)
+        self.chosen.setVisible(show_chosen)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -92,7 +102,7 @@ class PatientPicker(QWidget):
             self.model.set_query(query)
 
     def _on_loaded(self, count: int, _more: bool) -> None:
-        if count == 1 and self.picked is None:
+        if count == 1 and self.picked is None and self._pick_single:
             self.pick(0)  # one match (a prefilled name and date, a scanned policy)
         if self._focus_after_load:
             self._focus_after_load = False

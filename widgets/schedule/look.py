@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPixmap, QPolygonF
 
 from services.models import AppointmentStatus, BookingSource, VisitType
 from services.visits import STATUS_TEXT
@@ -64,14 +64,21 @@ def status_text(status: AppointmentStatus | None) -> str:
     return FREE_TEXT if status is None else STATUS_TEXT[status]
 
 
+_BRUSHES = {k: QBrush(QColor(bg)) for k, (bg, _fg) in _COLOURS.items()}
+
+
 def status_background(status: AppointmentStatus | None) -> QBrush:
-    return QBrush(QColor(_COLOURS[status][0]))
+    return _BRUSHES[status]
 
 
 @functools.cache
-def status_icon(status: AppointmentStatus | None) -> QIcon:
+def status_icon(status: AppointmentStatus | None) -> QPixmap:
     """A 16-px shape per status: ring (free), dot (booked), person-arrow (arrived), play,
-    pause bars, check, cross — readable without colour."""
+    pause bars, check, cross — readable without colour.
+
+    A pixmap drawn at 2× with device pixel ratio 2: crisp on HiDPI all-in-ones, and never
+    scaled while painting (a QIcon would be scaled for every cell of every repaint).
+    """
     size = 32  # drawn at 2× and scaled down: crisp on HiDPI all-in-ones
     pm = QPixmap(size, size)
     pm.fill(Qt.GlobalColor.transparent)
@@ -104,7 +111,8 @@ def status_icon(status: AppointmentStatus | None) -> QIcon:
         p.drawLine(QPointF(8, 8), QPointF(24, 24))
         p.drawLine(QPointF(24, 8), QPointF(8, 24))
     p.end()
-    return QIcon(pm)
+    pm.setDevicePixelRatio(2.0)
+    return pm
 
 
 def fmt_clock(ts: dt.datetime | None, tz: dt.tzinfo) -> str:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QPixmap
 
 from services.clock import clinic_tz
 from services.models import AppointmentStatus
@@ -64,6 +64,21 @@ DAY_COLUMNS: list[Column[DayRow]] = [
 ]  # fmt: skip
 STATUS_COLUMN = 4
 VISIT_COLUMN = 6
+_BOLD = QFont()
+_BOLD.setBold(True)
+_R = Qt.ItemDataRole
+_ROLES = frozenset(
+    {_R.DisplayRole, _R.DecorationRole, _R.BackgroundRole, _R.ForegroundRole, _R.FontRole,
+     _R.ToolTipRole, _R.UserRole}
+)  # fmt: skip
+
+
+class _Cells(NamedTuple):
+    texts: tuple[str, ...]
+    background: QBrush
+    foreground: QBrush | None
+    font: QFont | None
+    icon: QPixmap
 
 
 class DayModel(QAbstractTableModel):
@@ -78,6 +93,7 @@ class DayModel(QAbstractTableModel):
         self._load = load
         self.now = now
         self._rows: list[DayRow] = []
+        self._cache: dict[int, _Cells] = {}
         self.snapshot: DaySnapshot | None = None
         self._pending: Handle | None = None
         self._generation = 0
@@ -121,6 +137,7 @@ class DayModel(QAbstractTableModel):
         self.beginResetModel()
         self.snapshot = snap
         self._rows = list(snap.rows)
+        self._cache.clear()
         self.endResetModel()
         self.sig_loaded.emit(snap)
 
@@ -133,6 +150,7 @@ class DayModel(QAbstractTableModel):
             i = by_slot.get(row.slot_id)
             if i is not None:
                 self._rows[i] = row
+                self._cache.pop(i, None)
                 self.dataChanged.emit(self.index(i, 0), self.index(i, len(DAY_COLUMNS) - 1))
                 continue
             if not self._in_range(row):
@@ -144,6 +162,7 @@ class DayModel(QAbstractTableModel):
                     break
             self.beginInsertRows(QModelIndex(), at, at)
             self._rows.insert(at, row)
+            self._cache.clear()
             self.endInsertRows()
             by_slot = {r.slot_id: k for k, r in enumerate(self._rows)}
 
@@ -156,6 +175,7 @@ class DayModel(QAbstractTableModel):
 
     def tick(self) -> None:
         """Running visits' minutes move on: repaint that column only."""
+        self._cache.clear()
         if self._rows:
             self.dataChanged.emit(
                 self.index(0, VISIT_COLUMN),
@@ -190,33 +210,55 @@ class DayModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(DAY_COLUMNS)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        r = self._rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
+    def _render(self, i: int) -> _Cells:
+        """A row's texts and looks, computed once per change (a repaint asks each cell for
+        ten roles; recomputing ages and times for each of them cost most of the paint)."""
+        cached = self._cache.get(i)
+        if cached is not None:
+            return cached
+        r = self._rows[i]
+        now = self.now()
+        texts = []
+        for col, c in enumerate(DAY_COLUMNS):
             if col == VISIT_COLUMN:
-                return _visit_text(r, self.now())
-            if col == 1 and r.free:
-                return "— свободно —" if r.bookable else ""
-            return DAY_COLUMNS[col].text(r)
-        if role == Qt.ItemDataRole.DecorationRole and col == STATUS_COLUMN:
-            return status_icon(r.status)
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return status_background(r.status)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if r.free or r.status in (S.FINISHED, S.NO_SHOW, S.CANCELLED):
-                return _DIM
+                texts.append(_visit_text(r, now))
+            elif col == 1 and r.free:
+                texts.append("— свободно —" if r.bookable else "")
+            else:
+                texts.append(c.text(r))
+        dim = r.free or r.status in (S.FINISHED, S.NO_SHOW, S.CANCELLED)
+        bold = r.status in (S.IN_PROGRESS, S.PAUSED)
+        cells = _Cells(
+            tuple(texts),
+            status_background(r.status),
+            _DIM if dim else None,
+            _BOLD if bold else None,
+            status_icon(r.status),
+        )
+        self._cache[i] = cells
+        return cells
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        i = index.row()
+        if not 0 <= i < len(self._rows) or not index.isValid():
             return None
-        if role == Qt.ItemDataRole.FontRole and r.status in (S.IN_PROGRESS, S.PAUSED):
-            f = QFont()
-            f.setBold(True)
-            return f
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(r)
+        if role not in _ROLES:
+            return None
         if role == Qt.ItemDataRole.UserRole:
-            return r.appointment_id
+            return self._rows[i].appointment_id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(self._rows[i])
+        cells = self._render(i)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return cells.texts[index.column()]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return cells.background
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return cells.foreground
+        if role == Qt.ItemDataRole.FontRole:
+            return cells.font
+        if role == Qt.ItemDataRole.DecorationRole and index.column() == STATUS_COLUMN:
+            return cells.icon
         return None
 
     def _tooltip(self, r: DayRow) -> str:

@@ -43,7 +43,6 @@ from services.errors import ArmError, ConflictError, NotFoundError
 from services.models import AppointmentStatus, BookingSource, VisitType
 from services.schedule import DayRow, DoctorRow
 from services.schedule_desk import DaySnapshot, ScheduleDesk
-from services.walk_ins import WalkInRow
 from services.visits import (
     RULES,
     DayCheck,
@@ -53,6 +52,7 @@ from services.visits import (
     PauseInput,
     VisitInProgress,
 )
+from services.walk_ins import WalkInRow
 from widgets.ports import ErrorPresenter, Runner
 from widgets.registry.model import SearchFn
 from widgets.rows_model import size_columns
