@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from services import schedule, visits, walk_ins
 from services.access import Permission
 from services.bound import BoundService
-from services.models import BookingSource, VisitType, WalkInPriority
+from services.clock import local_day, now_utc
+from services.models import AppointmentStatus, BookingSource, VisitType, WalkInPriority
 from services.schedule import DayRow, DoctorRow
 from services.visits import DayCheck, Move, OnCurrent, PauseInput
 from services.walk_ins import WalkInRow
@@ -32,6 +33,7 @@ class DaySnapshot:
     day: dt.date
     days: int
     rows: list[DayRow]
+    paused: list[DayRow]  # today's paused visits, whichever day is looked at
     queue: list[WalkInRow]
     closed: bool
     fingerprint: tuple[object, ...]
@@ -43,11 +45,17 @@ class ScheduleDesk(BoundService):
 
     def snapshot(self, staff_id: int, day: dt.date, days: int = 1) -> DaySnapshot:
         def work(s: Session) -> DaySnapshot:
+            rows = schedule.day_rows(s, staff_id, day, days=days)
+            today = local_day(now_utc())
+            # The delayed-intake panel keeps counting down while the doctor looks at next
+            # week to book a repeat visit: today's paused visits come with any day.
+            todays = rows if (day, days) == (today, 1) else schedule.day_rows(s, staff_id, today)
             return DaySnapshot(
                 staff_id,
                 day,
                 days,
-                schedule.day_rows(s, staff_id, day, days=days),
+                rows,
+                [r for r in todays if r.status == AppointmentStatus.PAUSED],
                 walk_ins.queue(s, staff_id),
                 schedule.day_is_closed(s, staff_id, day),
                 schedule.day_fingerprint(s, staff_id, day),

@@ -45,6 +45,7 @@ from services.models import (
     Encounter,
     Patient,
     ScheduleSlot,
+    Staff,
     VisitPause,
     WalkIn,
     WalkInStatus,
@@ -185,13 +186,15 @@ class VisitInProgress(ConflictError):
 
 # --- the moves ---------------------------------------------------------------------------------
 def _load(session: Session, appointment_id: int) -> tuple[Appointment, ScheduleSlot]:
-    staff_id = session.scalar(
-        select(ScheduleSlot.staff_id)
+    # The doctor's row first, in share mode, before the visit's own lock (see lock_doctor);
+    # found and locked in one statement.
+    session.execute(
+        select(Staff.id)
+        .join(ScheduleSlot, ScheduleSlot.staff_id == Staff.id)
         .join(Appointment, Appointment.slot_id == ScheduleSlot.id)
         .where(Appointment.id == appointment_id)
-    )
-    if staff_id is not None:
-        lock_doctor(session, staff_id)  # before the visit's own lock: see lock_doctor
+        .with_for_update(read=True, of=Staff)
+    ).all()
     appt = session.scalar(
         select(Appointment).where(Appointment.id == appointment_id).with_for_update()
     )

@@ -296,3 +296,27 @@ def test_booking_a_free_slot_by_keyboard(qtbot: QtBot, desk: Desk) -> None:
     r = view.model.rows[row]
     assert (r.status, r.source, r.visit_type) == (S.BOOKED, BookingSource.DOCTOR, VisitType.REPEAT)
     QApplication.processEvents()
+
+
+def test_paused_visits_stay_in_the_panel_while_looking_at_another_day(
+    qtbot: QtBot, desk: Desk
+) -> None:
+    d, view = desk, desk.view
+    select(qtbot, d, 0)
+    key(qtbot, d, Qt.Key.Key_F4)
+    wait_status(qtbot, d, 0, S.IN_PROGRESS)
+    key(qtbot, d, Qt.Key.Key_F6)
+    pause_with(qtbot, d, "ЭКГ")
+    wait_status(qtbot, d, 0, S.PAUSED)
+    today = view.day
+    key(qtbot, d, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)  # to book a repeat visit
+    qtbot.waitUntil(lambda: view.model.snapshot is not None and view.model.snapshot.day > today)
+    qtbot.waitUntil(lambda: not view.model.loading)
+    assert view.model.rowCount() == 0
+    assert "Нет приёма" in view.counters.text()
+    assert view.paused.model.rowCount() == 1
+    key(qtbot, d, Qt.Key.Key_F7)  # resumes today's paused visit from tomorrow's page
+    qtbot.waitUntil(lambda: view.paused.model.rowCount() == 0, timeout=5000)
+    key(qtbot, d, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.model.snapshot is not None and view.model.snapshot.day == today)
+    qtbot.waitUntil(lambda: status_of(d, 0) == S.IN_PROGRESS, timeout=5000)

@@ -378,7 +378,7 @@ class ScheduleView(QWidget):
             self.week_model.set_snapshot(snap)
         today = self._now().astimezone(_TZ).date()
         self.table.show_now = not self.week_mode and snap.day == today
-        self.paused.set_rows([r for r in snap.rows if snap.day == today or r.status == S.PAUSED])
+        self.paused.set_rows(snap.paused)
         self.walk_ins.set_rows(snap.queue)
         self._select_after_load(today)
         self._update_counters()
@@ -668,11 +668,8 @@ class ScheduleView(QWidget):
                 i = self.model.row_of_slot(r.slot_id)
                 if i >= 0:
                     self.table.selectRow(i)
-        today = self._now().astimezone(_TZ).date()
-        snap = self.model.snapshot
-        if snap is not None and snap.day == today and not self.week_mode:
-            self.paused.set_rows(self.model.rows)
-        else:
+        shown = {r.appointment_id for r in self.paused.model.rows}
+        if any(r.status == S.PAUSED or r.appointment_id in shown for r in rows):
             merged = {r.appointment_id: r for r in self.paused.model.rows}
             for r in rows:
                 merged[r.appointment_id] = r
