@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
             w.hide()
             self._hidden_windows.append(w)
         self.status_user.setText("Заблокировано")
+        self.statusBar().clearMessage()  # a reminder may name a patient
         self._update_title()
 
     def unlock_now(self) -> None:

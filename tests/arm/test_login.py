@@ -131,6 +131,8 @@ def test_card_login_lock_on_removal_unlock_keeps_draft(
     type_text(card.form.phone, "+7 916 555-44-33")
     assert card.dirty
     assert "Шереметьева" in _visible_text()
+    win._notify("Пора вернуться к отложенному приёму", "Пора вернуться: Шереметьева В.")
+    assert "Шереметьева" in win.statusBar().currentMessage()
 
     app.doctor.card.remove()
     with qtbot.waitSignal(win.session.sig_locked, timeout=3_000):  # type: ignore[union-attr]
@@ -138,6 +140,9 @@ def test_card_login_lock_on_removal_unlock_keeps_draft(
     QApplication.processEvents()
     assert win.locked
     assert not win.work.isVisible()
+    assert "Шереметьева" not in win.statusBar().currentMessage()
+    win._notify("Пора вернуться к отложенному приёму", "Пора вернуться: Шереметьева В.")
+    assert win.statusBar().currentMessage() == "Пора вернуться к отложенному приёму"
     shown = _visible_text()
     for secret in ("Шереметьева", "Варвара", "555-44-33", app.patient.snils[-4:]):
         assert secret not in shown, secret
