@@ -320,3 +320,88 @@ def test_paused_visits_stay_in_the_panel_while_looking_at_another_day(
     key(qtbot, d, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: view.model.snapshot is not None and view.model.snapshot.day == today)
     qtbot.waitUntil(lambda: status_of(d, 0) == S.IN_PROGRESS, timeout=5000)
+
+
+class _RetryLog:
+    def __init__(self) -> None:
+        self.calls: list[tuple[BaseException, object]] = []
+
+    def __call__(self, parent: object, exc: BaseException, retry: object) -> None:
+        self.calls.append((exc, retry))
+
+
+@pytest.mark.pg
+def test_pause_over_a_pulled_cable_offers_retry_and_keeps_the_reason(
+    qtbot: QtBot, fresh_pg_url: str
+) -> None:
+    """The server goes away between the doctor typing the reason and it being stored: a
+    clear «нет связи», nothing changed, and «Повторить» stores the very same pause."""
+    from sqlalchemy.engine import make_url
+
+    from services.db import create_db_engine
+    from services.errors import PeerUnavailable
+    from tests.cable import Cable
+
+    direct = create_db_engine(fresh_pg_url)
+    sessions = make_session_factory(direct)
+    doctor, dept = base_org(sessions)
+    now = now_utc()
+    slot = open_day(sessions, doctor.staff_id or 0, _start_of_slot(now), 4)[0]
+    p = person(sessions, doctor, "Кабелева", "Анна", dept_id=dept)
+    with sessions() as s:
+        appt = schedule.book(
+            s,
+            doctor,
+            slot,
+            p.id,
+            VisitType.REPEAT,
+            BookingSource.PORTAL,
+            now=now - dt.timedelta(days=1),
+        )
+    url = make_url(fresh_pg_url)
+    cable = Cable(url.host or "127.0.0.1", url.port or 5432)
+    via = create_db_engine(url.set(host="127.0.0.1", port=cable.port))
+    log = _RetryLog()
+    runner = TaskRunner(log)
+    try:
+        cabled = make_session_factory(via)
+        view = ScheduleView(
+            runner, ScheduleDesk(cabled, doctor), Registry(cabled, doctor).search, log,
+            own_staff_id=doctor.staff_id or 0, can_treat=True, poll_ms=3_600_000,
+        )  # fmt: skip
+        qtbot.addWidget(view)
+        view.show()
+        view.activateWindow()
+        qtbot.waitUntil(view.isActiveWindow, timeout=3000)
+        qtbot.waitUntil(lambda: view.model.snapshot is not None and not view.model.loading)
+        view.table.setFocus()
+        view.table.selectRow(view.model.row_of_appointment(appt))
+        qtbot.keyClick(view.table, Qt.Key.Key_F4)
+        qtbot.waitUntil(lambda: view.model.rows[0].status == S.IN_PROGRESS, timeout=5000)
+        qtbot.keyClick(view.table, Qt.Key.Key_F6)
+        qtbot.waitUntil(lambda: isinstance(view.dialog, PauseDialog), timeout=3000)
+        dlg = view.dialog
+        assert isinstance(dlg, PauseDialog)
+        line = dlg.reason.lineEdit()
+        assert line is not None
+        type_text(line, "Направлен на рентген")
+        cable.cut()
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: bool(log.calls), timeout=20_000)
+        exc, retry = log.calls[0]
+        assert isinstance(exc, PeerUnavailable)
+        assert "нет связи" in str(exc)
+        assert view.model.rows[0].status == S.IN_PROGRESS  # nothing half-done on screen
+        with sessions() as s:
+            row = schedule.rows_for_appointments(s, [appt])[0]
+        assert row.status == S.IN_PROGRESS  # nor in the database
+        cable.plug()
+        assert callable(retry)
+        retry()  # «Повторить»: the same pause, the same reason, not typed again
+        qtbot.waitUntil(lambda: view.model.rows[0].status == S.PAUSED, timeout=10_000)
+        assert view.model.rows[0].pause_reason == "Направлен на рентген"
+    finally:
+        runner.shutdown(wait=True)
+        cable.cut()
+        via.dispose()
+        direct.dispose()
