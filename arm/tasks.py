@@ -152,21 +152,34 @@ class MainThreadGc(QObject):
     holds a Qt wrapper, deleting a QObject from the wrong thread — a segfault (seen here in the
     test suite).  Anki's answer, used here too: switch automatic collection off and collect
     from a timer on the GUI thread.
+
+    Generational, as CPython's own collector is: a young-generation pass (microseconds) when
+    enough objects were allocated, the middle one every tenth time, the full one (40+ ms with
+    Qt, SQLAlchemy and the screens loaded) only when the middle one has run ten times.  A
+    full collection every second froze the GUI for a frame in every second — the tail of the
+    status-change round trip in bench/schedule.py.
     """
 
     INTERVAL_MS = 1000
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._threshold = gc.get_threshold()[0]
+        self._thresholds = gc.get_threshold()
         gc.disable()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.collect)
         self._timer.start(self.INTERVAL_MS)
 
-    def collect(self) -> None:
-        if gc.get_count()[0] > self._threshold:
-            gc.collect()
+    def collect(self) -> int | None:
+        """Collect the generation that is due; returns it (None: nothing was due)."""
+        count = gc.get_count()
+        if count[0] <= self._thresholds[0]:
+            return None
+        generation = 0
+        if count[1] > self._thresholds[1]:
+            generation = 2 if count[2] > self._thresholds[2] else 1
+        gc.collect(generation)
+        return generation
 
 
 class TaskRunner(QObject):

@@ -136,3 +136,28 @@ def test_progress_reaches_the_gui_and_busy_signal_toggles(qtbot: QtBot, runner: 
         runner.run(work, on_progress=lambda d, t, _x: progress.append((d, t)))
     assert progress[-1] == (3, 3)
     assert busy == [True, False]
+
+
+def test_main_thread_gc_collects_young_generations_often_and_everything_rarely(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """A full collection (tens of ms) every second froze the GUI; it comes after ten middle
+    ones, each after ten young ones — CPython's own schedule, run from the GUI thread."""
+    import gc
+
+    from arm.tasks import MainThreadGc
+
+    keeper = MainThreadGc()
+    try:
+        gc.collect()  # start from a clean slate: all counts zero
+        seen = []
+        for _ in range(300):
+            junk = [[] for _ in range(800)]  # more than the young threshold, still alive
+            seen.append(keeper.collect())
+            del junk
+        assert seen.count(None) == 0
+        assert seen[:10] == [0] * 10
+        assert seen.index(1) in (10, 11)  # the middle generation after ten young passes
+        assert 1 <= seen.count(2) <= 3  # the full one after ten middle ones
+        assert seen.count(0) > 250
+        assert keeper.collect() is None  # nothing allocated since: nothing to do
+    finally:
+        keeper.deleteLater()
