@@ -10,6 +10,8 @@ arm admin set-db-password store the database password in the OS keyring
 arm admin schedule generate --staff 12 --from 2026-12-01 --to 2026-12-31 \
     --week "пн-пт 08:00-14:00; сб 09:00-13:00" [--slot-minutes 15] [--room 305]
                           open a doctor's slots for a period by a weekly pattern
+arm --database-url URL admin workstation register --room 214 [--department …] [--code …]
+                          this PC in its room: site config + password in the keyring
 """
 
 from __future__ import annotations
@@ -114,6 +116,9 @@ def _parser() -> argparse.ArgumentParser:
         help="length of a slot in minutes, 5-120 (default 15)",
     )
     gen.add_argument("--room", metavar="NUMBER", help="number of the room (кабинет) for the slots")
+    from arm.admin_workstation import add_parser as add_workstation_parser
+
+    add_workstation_parser(admin)
     return p
 
 
@@ -189,6 +194,10 @@ def _run(args: argparse.Namespace) -> int:
         return _card_command(args, settings)
     if args.command == "admin" and args.admin_command == "schedule":
         return _schedule_command(args, settings)
+    if args.command == "admin" and args.admin_command == "workstation":
+        from arm.admin_workstation import register_workstation
+
+        return register_workstation(args, settings)
     raise AssertionError(args)
 
 

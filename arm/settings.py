@@ -29,7 +29,7 @@ import platformdirs
 
 from services.errors import ValidationError
 
-__all__ = ["SITE_CONFIG", "Settings", "load_settings"]
+__all__ = ["SITE_CONFIG", "Settings", "load_settings", "site_config_path", "update_config_file"]
 
 SITE_CONFIG = Path("/etc/arm/arm.toml")
 APP_NAME = "arm"
@@ -163,6 +163,46 @@ def user_config_path() -> Path:
     return Path(platformdirs.user_config_dir(APP_NAME)) / "arm.toml"
 
 
+def site_config_path(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("ARM_SITE_CONFIG", str(SITE_CONFIG)))
+
+
+def update_config_file(path: Path, values: Mapping[str, Mapping[str, str]]) -> None:
+    """Set ``[section] key = value`` in a TOML config file, keeping everything else in it —
+    the comments and settings IT staff wrote by hand included (tomlkit round-trips them).
+
+    Written to a temporary file and renamed over the old one: a power cut leaves the old
+    config or the new one, never half of each.
+
+    Raises:
+        ValidationError: The file is not valid TOML, or a database URL carries a password.
+        PermissionError: No right to write the file (the site config wants root).
+    """
+    import tomlkit
+
+    url = values.get("database", {}).get("url")
+    if url and _has_password(url):
+        raise ValidationError("Адрес базы данных", "пароль в файле настроек запрещён")
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.ParseError as exc:
+        raise ValidationError(f"Файл настроек {path}", f"ошибка формата: {exc}") from None
+    for section, items in values.items():
+        table = doc.get(section)
+        if not isinstance(table, dict):
+            table = tomlkit.table()
+            doc[section] = table
+        for key, value in items.items():
+            table[key] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_text(tomlkit.dumps(doc), encoding="utf-8")
+    tmp.chmod(0o644)  # readable by every user of the PC; it holds no secret
+    tmp.replace(path)
+
+
 def load_settings(
     *,
     env: Mapping[str, str] | None = None,
@@ -172,7 +212,7 @@ def load_settings(
 ) -> Settings:
     """Merge the layers; ``overrides`` (from the command line) win over everything."""
     env = os.environ if env is None else env
-    site = site_config or Path(env.get("ARM_SITE_CONFIG", str(SITE_CONFIG)))
+    site = site_config or site_config_path(env)
     user = user_config or Path(env.get("ARM_USER_CONFIG", str(user_config_path())))
     values: dict[str, object] = {}
     values.update(_from_toml(site))
