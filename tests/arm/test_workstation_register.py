@@ -9,6 +9,7 @@ from pathlib import Path
 import keyring
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from arm.cli import main
 from arm.settings import load_settings
@@ -20,12 +21,19 @@ from tests.factories import base_org
 pytestmark = pytest.mark.pg
 
 
-def _register(
-    monkeypatch: pytest.MonkeyPatch, url: str, *args: str, password: str = "s3cret"
-) -> int:
+def _split(url: str) -> tuple[str, str]:
+    """The URL as IT gives it (no password) and the password typed separately; the test
+    server may or may not want one (CI's role has a password, a local trust setup not)."""
+    u = make_url(url)
+    bare = u._replace(password=None)  # URL.set() ignores None
+    return bare.render_as_string(hide_password=False), u.password or "s3cret"
+
+
+def _register(monkeypatch: pytest.MonkeyPatch, url: str, *args: str) -> int:
+    bare, password = _split(url)
     monkeypatch.setattr("sys.stdin", io.StringIO(password + "\n"))
     return main(
-        ["--database-url", url, "admin", "workstation", "register", "--password-stdin", *args]
+        ["--database-url", bare, "admin", "workstation", "register", "--password-stdin", *args]
     )
 
 
@@ -48,12 +56,14 @@ def test_register_writes_config_keyring_and_the_room(
     assert "АРМ «ws-214» записан: кабинет 214" in out
     text = site.read_text(encoding="utf-8")
     assert "# IT: this PC is a kiosk" in text  # IT's own lines stay
-    assert "s3cret" not in text  # the password never lands in a file
+    bare, password = _split(fresh_pg_url)
+    assert f":{password}@" not in text  # the password never lands in a file
+    assert make_url(load_settings().database_url).password is None
     settings = load_settings()
-    assert settings.database_url == fresh_pg_url
+    assert settings.database_url == bare
     assert settings.workstation_code == "ws-214"
     assert settings.idle_lock_minutes == 5
-    assert keyring.get_password(SERVICE, db_secret_name(fresh_pg_url)) == "s3cret"
+    assert keyring.get_password(SERVICE, db_secret_name(bare)) == password
     with sessions() as s:
         ws = s.scalars(select(Workstation).where(Workstation.code == "ws-214")).one()
         room = s.get(Room, ws.room_id)
@@ -93,6 +103,8 @@ def test_register_refuses_unknown_room_and_a_password_in_the_url(
     assert _register(monkeypatch, fresh_pg_url, "--room", "999") == 2
     assert "кабинет «999» не найден" in capsys.readouterr().err
     assert not (tmp_path / "site.toml").exists()  # nothing written on a refusal
-    with_password = fresh_pg_url.replace("postgres@", "postgres:pw@")
-    assert _register(monkeypatch, with_password, "--room", "214") == 2
+    with_password = make_url(fresh_pg_url).set(password="pw").render_as_string(hide_password=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    argv = ["--database-url", with_password, "admin", "workstation", "register", "--room", "214"]
+    assert main(argv) == 2
     assert "пароль" in capsys.readouterr().err
