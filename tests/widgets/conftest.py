@@ -29,6 +29,16 @@ class ErrorLog:
         self.errors.append(exc)
 
 
+class RetryLog:
+    """Error presenter that keeps the retry callback, as the «Повторить» button would."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[BaseException, object]] = []
+
+    def __call__(self, parent: object, exc: BaseException, retry: object) -> None:
+        self.calls.append((exc, retry))
+
+
 @dataclass
 class World:
     runner: TaskRunner

@@ -15,7 +15,7 @@ from services.patient_search import PatientRow, SearchQuery, parse_query
 from services.registry import Registry
 from tests.cable import Cable
 from tests.factories import base_org, person
-from tests.widgets.conftest import World
+from tests.widgets.conftest import RetryLog, World
 from tests.widgets.keys import type_text
 from widgets.registry.model import PatientSearchModel
 from widgets.registry.view import RegistryView
@@ -113,16 +113,6 @@ def test_model_passes_qt_model_tester(qtbot: QtBot, qtmodeltester, world: World)
     qtmodeltester.check(view.model)
 
 
-class _RetryLog:
-    """Error presenter that keeps the retry callback, as the «Повторить» button would."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[BaseException, object]] = []
-
-    def __call__(self, parent: object, exc: BaseException, retry: object) -> None:
-        self.calls.append((exc, retry))
-
-
 @pytest.mark.pg
 def test_search_over_a_pulled_cable_offers_retry_and_keeps_the_text(
     qtbot: QtBot, fresh_pg_url: str
@@ -133,7 +123,7 @@ def test_search_over_a_pulled_cable_offers_retry_and_keeps_the_text(
     url = make_url(fresh_pg_url)
     cable = Cable(url.host or "127.0.0.1", url.port or 5432)
     via = create_db_engine(url.set(host="127.0.0.1", port=cable.port))
-    log = _RetryLog()
+    log = RetryLog()
     runner = TaskRunner(log)
     try:
         registry = Registry(make_session_factory(via), actor)

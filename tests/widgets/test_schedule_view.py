@@ -24,7 +24,7 @@ from services.registry import Registry
 from services.schedule_desk import ScheduleDesk
 from services.visits import Move
 from tests.factories import base_org, colleague, open_day, person
-from tests.widgets.conftest import ErrorLog
+from tests.widgets.conftest import ErrorLog, RetryLog
 from tests.widgets.keys import type_text
 from widgets.schedule.dialogs import CurrentVisitBox, PatientPickDialog, PauseDialog
 from widgets.schedule.view import ScheduleView
@@ -322,14 +322,6 @@ def test_paused_visits_stay_in_the_panel_while_looking_at_another_day(
     qtbot.waitUntil(lambda: status_of(d, 0) == S.IN_PROGRESS, timeout=5000)
 
 
-class _RetryLog:
-    def __init__(self) -> None:
-        self.calls: list[tuple[BaseException, object]] = []
-
-    def __call__(self, parent: object, exc: BaseException, retry: object) -> None:
-        self.calls.append((exc, retry))
-
-
 @pytest.mark.pg
 def test_pause_over_a_pulled_cable_offers_retry_and_keeps_the_reason(
     qtbot: QtBot, fresh_pg_url: str
@@ -361,7 +353,7 @@ def test_pause_over_a_pulled_cable_offers_retry_and_keeps_the_reason(
     url = make_url(fresh_pg_url)
     cable = Cable(url.host or "127.0.0.1", url.port or 5432)
     via = create_db_engine(url.set(host="127.0.0.1", port=cable.port))
-    log = _RetryLog()
+    log = RetryLog()
     runner = TaskRunner(log)
     try:
         cabled = make_session_factory(via)
