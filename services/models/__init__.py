@@ -7,6 +7,19 @@ from services.models.audit import AuditEvent
 from services.models.base import Base
 from services.models.org import Department, DepartmentKind, Organisation, Room, Workstation
 from services.models.patient import FamilyRelation, Patient, RelationKind, Sex
+from services.models.record import (
+    Allergy,
+    AllergySeverity,
+    BloodType,
+    DiagnosisCharacter,
+    DiagnosisRole,
+    DispensaryCondition,
+    DocKind,
+    DocumentDiagnosis,
+    EmkDocument,
+    LabResult,
+    ProtocolDraft,
+)
 from services.models.schedule import (
     Appointment,
     AppointmentStatus,
@@ -24,19 +37,30 @@ from services.models.staff import CardBinding, Role, Staff, StaffRole
 from services.models.workspace import WorkspaceState
 
 __all__ = [
+    "Allergy",
+    "AllergySeverity",
     "Appointment",
     "AppointmentStatus",
     "AuditEvent",
     "Base",
+    "BloodType",
     "BookingSource",
     "CardBinding",
     "DayClosure",
     "Department",
     "DepartmentKind",
+    "DiagnosisCharacter",
+    "DiagnosisRole",
+    "DispensaryCondition",
+    "DocKind",
+    "DocumentDiagnosis",
+    "EmkDocument",
     "Encounter",
     "FamilyRelation",
+    "LabResult",
     "Organisation",
     "Patient",
+    "ProtocolDraft",
     "RelationKind",
     "Role",
     "Room",
@@ -49,6 +73,6 @@ __all__ = [
     "WalkIn",
     "WalkInPriority",
     "WalkInStatus",
-    "Workstation",
     "WorkspaceState",
+    "Workstation",
 ]
