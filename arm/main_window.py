@@ -1,8 +1,9 @@
 """The main window shell: the gate (sign-in, lock) or the work — navigation and a section.
 
 Sections appear as their issues land and as the signed-in role may use them: «Расписание»
-(F1; a doctor's start screen), «Пациенты» (F2; the registrar's); there are no placeholder
-screens.  The window paints at once; the database is opened in the background;
+(F1; a doctor's start screen), «Пациенты» (F2; the registrar's), «ЭМК» (Ctrl+E; for those who
+may read the record); there are no placeholder screens.  A doctor opening a patient from the
+schedule gets the EMK; starting a visit opens its protocol.  The window paints at once; the database is opened in the background;
 then the gate waits for a staff card.  The work page exists only while someone is signed in,
 and is *hidden* (not covered) while the screen is locked.
 """
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from arm.workspace import Station, Workspace
     from services.card.rig import CardRig
     from services.signin import SignedIn
+    from widgets.emk.view import EmkView
     from widgets.login.card_tray import CardTray
     from widgets.schedule.view import ScheduleView
 
@@ -64,6 +66,8 @@ class MainWindow(QMainWindow):
         self.workspace: Workspace | None = None
         self.patients: PatientsSection | None = None
         self.schedule: ScheduleView | None = None
+        self.emk: EmkView | None = None
+        self._emk_title_text = "ЭМК"
         self._sections: list[tuple[str, QWidget]] = []  # (key, widget) in nav order
         self._patients_title_text = "Пациенты"
         self.tray: CardTray | None = None
@@ -101,6 +105,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_section_changed)
         QShortcut(QKeySequence("F1"), self, lambda: self.go_to("schedule"))
         QShortcut(QKeySequence("F2"), self, lambda: self.go_to("patients"))
+        QShortcut(QKeySequence("Ctrl+E"), self, self.open_emk_current)
         QShortcut(QKeySequence("Ctrl+L"), self, self.lock_by_user)
 
     # --- start-up --------------------------------------------------------------------------
@@ -192,11 +197,29 @@ class MainWindow(QMainWindow):
                 can_treat=Role.DOCTOR in ws.roles and can(actor, Permission.RECORD_WRITE),
             )
             self.schedule.sig_open_patient.connect(self.open_patient)
+            self.schedule.sig_visit_started.connect(lambda pid: self.open_emk(pid, tab="protocol"))
             self.schedule.sig_notify.connect(self._notify)
             self._add_section("schedule", "Расписание  F1", self.schedule)
         self.patients = PatientsSection(self._runner, ws, page_size=self._settings.search_page_size)
         self.patients.sig_title_changed.connect(self._patients_title)
         self._add_section("patients", "Пациенты  F2", self.patients)
+        if can(actor, Permission.RECORD_READ):
+            from services.local_drafts import LocalDrafts
+            from services.mkb10 import catalog
+            from widgets.emk.view import EmkView
+
+            mkb = catalog()
+            self.emk = EmkView(
+                self._runner,
+                ws.emk,
+                LocalDrafts(self._settings.data_dir / "drafts"),
+                show_error,
+                mkb.search,
+                mkb.lookup,
+                can_write=can(actor, Permission.RECORD_WRITE),
+            )
+            self.emk.sig_title_changed.connect(self._emk_title)
+            self._add_section("emk", "ЭМК  Ctrl+E", self.emk)
         # Start screen by role: a doctor's day begins with the schedule, a registrar's with
         # the registry; the radiologist's study list joins with the PACS issue.
         start = "schedule" if Role.DOCTOR in ws.roles and self.schedule is not None else "patients"
@@ -211,7 +234,17 @@ class MainWindow(QMainWindow):
         patients_state = state.get("patients")
         if isinstance(patients_state, dict):
             self.patients.restore(patients_state)
+        emk_state = state.get("emk")
+        restored = False
+        if self.emk is not None and isinstance(emk_state, dict):
+            pid = emk_state.get("patient_id")
+            if isinstance(pid, int):
+                tab = emk_state.get("tab")
+                self.emk.open_patient(pid, tab=tab if isinstance(tab, str) else "")
+                restored = True
         self.go_to(start, fresh=False)
+        if self.emk is not None and self.emk.editor is not None and not restored:
+            self._bring_back_drafts()
 
     def _add_section(self, key: str, title: str, widget: QWidget) -> None:
         self._sections.append((key, widget))
@@ -226,17 +259,81 @@ class MainWindow(QMainWindow):
                 self._set_section_title("Расписание")
             elif key == "patients":
                 self._set_section_title(self._patients_title_text)
+            elif key == "emk":
+                self._set_section_title(self._emk_title_text)
 
     def _patients_title(self, text: str) -> None:
         self._patients_title_text = text
         if self.stack.currentWidget() is self.patients:
             self._set_section_title(text)
 
+    def _emk_title(self, text: str) -> None:
+        self._emk_title_text = text
+        if self.emk is not None and self.stack.currentWidget() is self.emk:
+            self._set_section_title(text)
+
     def open_patient(self, patient_id: int) -> None:
+        """A patient chosen on the schedule: the record for whoever may read it, else the
+        registry card."""
+        if self.emk is not None:
+            self.open_emk(patient_id)
+            return
+        self.open_card(patient_id)
+
+    def open_card(self, patient_id: int) -> None:
         if self.patients is None:
             return
         self.go_to("patients")
         self.patients.open_patient(patient_id)
+
+    def open_emk(self, patient_id: int, *, tab: str = "") -> None:
+        if self.emk is None:
+            return
+        self.go_to("emk")
+        self.emk.open_patient(patient_id, tab=tab)
+
+    def open_emk_current(self) -> None:
+        """Ctrl+E: the record of the patient in front of the user — the card open in
+        «Пациенты», the visit selected in the schedule — or the record section as it was."""
+        if self.emk is None or self.locked:
+            return
+        current = self.stack.currentWidget()
+        pid: int | None = None
+        if current is self.patients and self.patients is not None:
+            card = self.patients.card_view.card
+            if self.patients.currentWidget() is self.patients.card_view and card is not None:
+                pid = card.id
+        elif current is self.schedule and self.schedule is not None:
+            row = self.schedule.current_row()
+            pid = row.patient_id if row is not None else None
+        if pid is not None:
+            self.open_emk(pid)
+        else:
+            self.go_to("emk")
+
+    def _bring_back_drafts(self) -> None:
+        """After a crash or a killed session, the doctor's unsigned protocols come back: the
+        newest is opened, the others named in the status bar."""
+        emk = self.emk
+        if emk is None or self.workspace is None:
+            return
+        desk = self.workspace.emk
+        local = {d.patient_id for d in emk.drafts.of_staff(self.workspace.staff_id)}
+
+        def got(drafts: list[Any]) -> None:
+            if self.emk is not emk or self.locked:
+                return
+            pids = [d.patient_id for d in drafts]
+            pids += sorted(local - set(pids))
+            if not pids or emk.patient_id is not None:
+                return
+            names = [d.patient_name for d in drafts]
+            self.open_emk(pids[0], tab="protocol")
+            if len(pids) > 1:
+                others = ", ".join(names[1:4]) or f"ещё {len(pids) - 1}"
+                self.statusBar().showMessage(f"Неподписанные протоколы: {others}", 60_000)
+
+        self._runner.run(lambda _s: desk.drafts(), on_success=got, on_failure=lambda _e: None)
 
     def _notify(self, public: str, private: str) -> None:
         """A reminder from the schedule: named in full only on an unlocked screen."""
@@ -280,6 +377,8 @@ class MainWindow(QMainWindow):
         self._sections.clear()
         self.patients = None
         self.schedule = None
+        self.emk = None
+        self._emk_title_text = "ЭМК"
         self.nav.clear()
         self.statusBar().clearMessage()
         self.workspace = None
@@ -296,6 +395,8 @@ class MainWindow(QMainWindow):
         }
         if self.schedule is not None:
             out["schedule"] = self.schedule.snapshot()
+        if self.emk is not None:
+            out["emk"] = self.emk.snapshot()
         return out
 
     def lock_by_user(self) -> None:
@@ -322,6 +423,8 @@ class MainWindow(QMainWindow):
                 self.patients.registry_view.focus_search()
         elif key == "schedule" and self.schedule is not None:
             self.schedule.focus_day()
+        elif key == "emk" and self.emk is not None:
+            self.emk.setFocus()
 
     # --- title -----------------------------------------------------------------------------
     def _set_section_title(self, text: str) -> None:
@@ -358,6 +461,8 @@ class MainWindow(QMainWindow):
 
             patients.card_view.leave(close_now)
             return
+        if self.emk is not None and self.emk.editor is not None:
+            self.emk.editor.persist()  # the draft is kept; nothing to ask
         if self.session is not None:
             self.session.sign_out()
             self.session.stop()

@@ -33,6 +33,7 @@ from services.db import (
 )
 from services.demo import DEMO_WORKSTATION_CODE, seed_demo
 from services.demo_cards import ensure_demo_cards
+from services.emk_desk import EmkDesk
 from services.errors import ConflictError
 from services.migrations import HEAD
 from services.models import Patient, Role, Workstation
@@ -57,6 +58,7 @@ class Workspace:
     engine: Engine
     registry: Registry
     schedule: ScheduleDesk
+    emk: EmkDesk
     staff_id: int
     staff_name: str
     staff_position: str
@@ -85,6 +87,7 @@ class Station:
             engine=self.engine,
             registry=Registry(self.sessions, actor),
             schedule=ScheduleDesk(self.sessions, actor),
+            emk=EmkDesk(self.sessions, actor),
             staff_id=who.staff_id,
             staff_name=who.short_name,
             staff_position=who.position,
@@ -127,6 +130,9 @@ def open_database(settings: Settings) -> Engine:
 def open_station(settings: Settings, state: TaskState) -> Station:
     state.report(0, 0, "Подключение к базе данных…")
     engine = open_database(settings)
+    from services.mkb10 import catalog
+
+    catalog()  # the МКБ-10 catalog loads here, in the worker, not at the first keystroke
     sessions = make_session_factory(engine)
     with sessions() as s:
         empty = not s.scalar(select(func.count()).select_from(Patient))

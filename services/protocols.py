@@ -93,12 +93,12 @@ class ProtocolInput:
     amend_reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = asdict(self)  # the diagnoses below replace asdict's
         out["diagnoses"] = [
             {
-                "role": d.role.value,
+                "role": str(d.role),
                 "code": d.code,
-                "character": d.character.value if d.character else None,
+                "character": str(d.character) if d.character else None,
                 "note": d.note,
             }
             for d in self.diagnoses

@@ -122,6 +122,7 @@ class DayTable(QTableView):
 
 class ScheduleView(QWidget):
     sig_open_patient = Signal(int)
+    sig_visit_started = Signal(int)  # patient id: a visit just started or resumed here
     """Enter on a visit: open this patient."""
     sig_notify = Signal(str, str)
     """(text for anyone, text with the patient's name): a paused visit's recheck time came."""
@@ -668,6 +669,7 @@ class ScheduleView(QWidget):
                 i = self.model.row_of_slot(r.slot_id)
                 if i >= 0:
                     self.table.selectRow(i)
+        started = [r for r in rows if r.status == S.IN_PROGRESS and r.patient_id is not None]
         shown = {r.appointment_id for r in self.paused.model.rows}
         if any(r.status == S.PAUSED or r.appointment_id in shown for r in rows):
             merged = {r.appointment_id: r for r in self.paused.model.rows}
@@ -679,6 +681,9 @@ class ScheduleView(QWidget):
         self.table.viewport().update()
         if self.banner.isVisible() and not self.paused.model.rowCount():
             self.banner.setVisible(False)
+        for r in started:
+            assert r.patient_id is not None
+            self.sig_visit_started.emit(r.patient_id)
 
     def _ask_current(
         self, exc: VisitInProgress, retry_with: Callable[[OnCurrent, PauseInput | None], None]

@@ -1,0 +1,89 @@
+"""The patient header: who this is, and what a doctor must see before anything else.
+
+ФИО and birth date are the largest text on the screen; allergies are red with their
+severity in words (never colour alone); dispensary conditions and the blood group follow.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from services.emk import EmkHeader
+from services.models import AllergySeverity
+from widgets.formatting import fmt_policy
+
+__all__ = ["PatientHeader"]
+
+SEVERITY_TEXT = {
+    AllergySeverity.MILD: "лёгкая",
+    AllergySeverity.MODERATE: "средняя",
+    AllergySeverity.SEVERE: "тяжёлая",
+}
+
+
+class PatientHeader(QFrame):
+    sig_edit_vitals = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("patientHeader")
+        self.setStyleSheet(
+            "#patientHeader { background: #eef3f8; border-bottom: 1px solid #c9d4e0; }"
+        )
+        self.patient_id: int | None = None
+        self.name_label = QLabel()
+        self.name_label.setObjectName("patientName")
+        self.name_label.setStyleSheet("font-size: 16pt; font-weight: 700;")
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.facts = QLabel()
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.signal = QLabel()
+        self.signal.setObjectName("patientSignal")
+        self.signal.setWordWrap(True)
+        self.signal.setTextFormat(Qt.TextFormat.RichText)
+        self.vitals_button = QPushButton("Сигнальная информация…  Ctrl+I")
+        self.vitals_button.clicked.connect(self.sig_edit_vitals)
+        top = QHBoxLayout()
+        top.addWidget(self.name_label)
+        top.addSpacing(16)
+        top.addWidget(self.facts, 1)
+        top.addWidget(self.vitals_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setSpacing(4)
+        layout.addLayout(top)
+        layout.addWidget(self.signal)
+
+    def show_header(self, h: EmkHeader) -> None:
+        self.patient_id = h.patient_id
+        self.name_label.setText(h.title)
+        facts = []
+        if h.policy:
+            facts.append(f"Полис ОМС {fmt_policy(h.policy)}")
+        facts.append(f"Прикрепление: {h.attachment}" if h.attachment else "Не прикреплён")
+        self.facts.setText("   ·   ".join(facts))
+        parts: list[str] = []
+        if h.allergies:
+            items = ", ".join(
+                f"{escape(a.substance)} ({SEVERITY_TEXT[a.severity]}"
+                + (f": {escape(a.reaction)}" if a.reaction else "")
+                + ")"
+                for a in h.allergies
+            )
+            parts.append(f"<span style='color:#b00020; font-weight:700'>⚠ Аллергия: {items}</span>")
+        else:
+            parts.append("<span style='color:#555'>Аллергии: не выявлены</span>")
+        if h.chronic:
+            items = "; ".join(f"{escape(c.code)} {escape(c.name)}" for c in h.chronic)
+            parts.append(f"<b>Д-учёт:</b> {items}")
+        parts.append(f"<b>Группа крови:</b> {escape(h.blood) if h.blood else 'не указана'}")
+        self.signal.setText("<br>".join(parts))
+
+    def clear(self) -> None:
+        self.patient_id = None
+        self.name_label.clear()
+        self.facts.clear()
+        self.signal.clear()
