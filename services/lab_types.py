@@ -37,7 +37,7 @@ class LabTest(NamedTuple):
     code: str  # the lab's code of the test, e.g. «GLU»
     name: str  # «Глюкоза»
     unit: str  # «ммоль/л»
-    count: int
+    results: int  # how many values (not `count`: that is tuple.count)
     last_taken_at: dt.datetime
     last_flag: LabFlag
 

@@ -170,7 +170,7 @@ class LabTrendView(QWidget):
             Column("", lambda t: _FLAG_TEXT.get(t.last_flag, "")[:1], "↑"),
             Column("Показатель", lambda t: t.name, "Холестерин"),
             Column("Ед.", lambda t: t.unit, "ммоль/л"),
-            Column("Кол.", lambda t: str(t.count), "000"),
+            Column("Кол.", lambda t: str(t.results), "000"),
             Column("Последний", lambda t: _date(t.last_taken_at), "00.00.0000"),
         ]
         self.tests_model = _FlaggedRows(test_columns, lambda t: t.last_flag, 0, tooltip=_test_tip)
