@@ -110,6 +110,7 @@ def main() -> int:
     wait_for(lambda: schedule.dialog is not None)
     shoot(schedule.dialog, "pause-dialog")
     schedule.dialog.reject()
+    shoot_emk(win, schedule.model.rows[in_progress].patient_id, wait_for, key, shoot)
     win.activateWindow()
     wait_for(win.isActiveWindow, 5000)
     key(win, Qt.Key.Key_F2)
@@ -161,6 +162,60 @@ def main() -> int:
     runner.shutdown(wait=True)
     rig.close()
     return 0
+
+
+def shoot_emk(win, patient_id, wait_for, key, shoot) -> None:  # type: ignore[no-untyped-def]
+    """The record of the patient in the visit under way: documents, a lab trend, the
+    protocol being written with the МКБ-10 picker open, the signal-data dialog."""
+    from PySide6.QtCore import Qt
+
+    from tests.widgets.keys import type_text
+
+    win.activateWindow()
+    win.open_emk(patient_id)
+    emk = win.emk
+    wait_for(lambda: emk.patient_id == patient_id and emk.model.rowCount() > 0)
+    emk.tabs.setCurrentIndex(0)
+    emk.table.selectRow(0)
+    wait_for(lambda: emk.pane.document is not None)
+    for w, h in SIZES:
+        win.resize(w, h)
+        shoot(win, f"emk-{w}x{h}")
+    lab = next((i for i, r in enumerate(emk.model.rows) if r.kind == "lab"), 0)
+    emk.table.selectRow(lab)
+    wait_for(lambda: emk.pane.document is not None and emk.pane.document.kind == "lab")
+    shoot(win, "emk-lab-document-1366x768")
+    emk.text.setText("бронхит")
+    wait_for(lambda: emk.count_label.text().startswith("Найдено"))
+    shoot(win, "emk-filtered-1366x768")
+    emk.reset_filter()
+    emk.tabs.setCurrentWidget(emk.labs)
+    wait_for(lambda: emk.labs.tests_model.rowCount() > 0)
+    codes = [t.code for t in emk.labs.tests_model.rows]
+    emk.labs.tests_table.selectRow(codes.index("GLU") if "GLU" in codes else 0)
+    key(emk.labs.tests_table, Qt.Key.Key_Return)
+    wait_for(lambda: emk.labs.test is not None)
+    for w, h in SIZES:
+        win.resize(w, h)
+        shoot(win, f"emk-labs-{w}x{h}")
+    editor = emk.editor
+    emk.focus_protocol()
+    editor.template.setCurrentIndex(min(2, editor.template.count() - 1))
+    editor.apply_template.click()
+    row = editor.rows[0]
+    row.picker.edit.setFocus()
+    type_text(row.picker.edit, "бронх")
+    wait_for(lambda: row.picker.popup.isVisible())
+    shoot(row.picker.popup, "emk-mkb-popup")  # a window of its own: win.grab() misses it
+    key(row.picker.edit, Qt.Key.Key_Down)
+    key(row.picker.edit, Qt.Key.Key_Return)
+    for w, h in SIZES:
+        win.resize(w, h)
+        shoot(win, f"emk-protocol-{w}x{h}")
+    emk.edit_vitals()
+    wait_for(lambda: emk.vitals_dialog is not None and emk.vitals_dialog.isVisible())
+    shoot(emk.vitals_dialog, "emk-vitals-dialog")
+    emk.vitals_dialog.reject()
 
 
 def work_the_morning(ws: object, rows: list) -> None:  # type: ignore[type-arg]

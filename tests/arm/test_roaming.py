@@ -57,7 +57,7 @@ def test_draft_roams_to_another_workstation_process(
     qtbot.keyClick(win.gate.pin, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: win.patients is not None, timeout=5_000)
     assert win.patients is not None
-    win.open_patient(patient.id)  # as Enter on a visit or a search result does
+    win.open_card(patient.id)  # as Enter on a search result does
     card = win.patients.card_view
     qtbot.waitUntil(lambda: card.card is not None, timeout=10_000)
     card.form.address.selectAll()

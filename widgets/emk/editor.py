@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from services.errors import ValidationError, ValidationErrors
 from services.local_drafts import LocalDraft, LocalDrafts
-from services.mkb10 import MkbEntry
+from services.mkb10 import MKB10_OID, MKB10_VERSION, MkbEntry
 from services.models import DiagnosisCharacter, DiagnosisRole
 from services.protocols import SECTIONS, DiagnosisInput, ProtocolInput, Template, templates_for
 from widgets.emk.mkb_picker import MkbPicker
@@ -208,6 +208,9 @@ class ProtocolEditor(QWidget):
             if key == "conclusion":
                 dx_title = QLabel("Диагнозы (МКБ-10)")
                 dx_title.setStyleSheet("font-weight: 600;")
+                dx_title.setToolTip(
+                    f"Справочник НСИ Минздрава России {MKB10_OID}, версия {MKB10_VERSION}"
+                )
                 lay.addWidget(dx_title)
                 lay.addLayout(self.dx_box)
                 add_row = QHBoxLayout()
