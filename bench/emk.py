@@ -129,7 +129,7 @@ def main() -> int:
         t1 = time.perf_counter()
         with raw.cursor() as cur:
             cur.execute(timeline_sql.format(extra=""), (pid,))
-            rows = cur.fetchall()
+            cur.fetchall()
         t2 = time.perf_counter()
         if i >= 2:  # warm-up
             paint.append(t1 - t0)
