@@ -373,20 +373,20 @@ def test_signal_data_is_edited_from_the_emk(qtbot: QtBot, world: Emk) -> None:
     qtbot.waitUntil(lambda: "B(III) Rh+" in v.header.signal.text(), timeout=3000)
 
 
+def _reader_view(qtbot: QtBot, w: Emk, actor: Actor, tmp_path: Path) -> EmkView:
+    cat = catalog()
+    view = EmkView(
+        w.runner, EmkDesk(w.sessions, actor), LocalDrafts(tmp_path / "r"), w.errors,
+        cat.search, cat.lookup, can_write=False,
+    )  # fmt: skip
+    qtbot.addWidget(view)
+    return view
+
+
 def test_a_radiologist_reads_but_has_no_editor(qtbot: QtBot, world: Emk, tmp_path: Path) -> None:
     w = world
     rad = colleague(w.sessions, 1, "Рентгенова", Role.RADIOLOGIST)
-    cat = catalog()
-    view = EmkView(
-        w.runner,
-        EmkDesk(w.sessions, rad),
-        LocalDrafts(tmp_path / "r"),
-        w.errors,
-        cat.search,
-        cat.lookup,
-        can_write=False,
-    )
-    qtbot.addWidget(view)
+    view = _reader_view(qtbot, w, rad, tmp_path)
     view.open_patient(w.b.id)
     qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
     assert view.editor is None
@@ -396,17 +396,7 @@ def test_a_radiologist_reads_but_has_no_editor(qtbot: QtBot, world: Emk, tmp_pat
 def test_registrar_is_refused_with_a_message(qtbot: QtBot, world: Emk, tmp_path: Path) -> None:
     w = world
     reg = colleague(w.sessions, 1, "Регистраторова", Role.REGISTRAR)
-    cat = catalog()
-    view = EmkView(
-        w.runner,
-        EmkDesk(w.sessions, reg),
-        LocalDrafts(tmp_path / "r"),
-        w.errors,
-        cat.search,
-        cat.lookup,
-        can_write=False,
-    )
-    qtbot.addWidget(view)
+    view = _reader_view(qtbot, w, reg, tmp_path)
     view.open_patient(w.a.id)
     qtbot.waitUntil(lambda: len(w.errors.errors) == 1, timeout=5000)
     assert "Недостаточно прав" in str(w.errors.errors[0])
