@@ -25,6 +25,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from services.clock import moscow_tz
+from services.demo_emk import HistoryPatient, seed_history
 from services.demo_people import (
     ADULT_AGE,
     BULK_SNILS_BASE,
@@ -98,6 +99,7 @@ class DemoSummary:
     slots: int
     appointments: int
     encounters: int
+    documents: int  # EMK documents of the patients' medical history
 
 
 # --- the organisation ----------------------------------------------------------------------
@@ -735,6 +737,18 @@ def seed_demo(
             "elderly": [pid for pid, a in zip(ids, ages, strict=True) if a >= 55],
         }
         slots, appointments, encounters = _seed_schedule(s, rng, doctors, pools, today, tz)
+        documents = seed_history(
+            s,
+            rng=rng,
+            today=today,
+            tz=tz,
+            patients=[
+                HistoryPatient(pid, pt.person.birth_date, pt.person.sex)
+                for pid, pt in zip(ids, pop.people, strict=True)
+            ],
+            focus_staff_id=doctors[0].staff_id,
+            organisation=DEMO_ORG_NAME,
+        )
     summary = DemoSummary(
         departments=len(depts),
         rooms=len(rooms),
@@ -746,6 +760,7 @@ def seed_demo(
         slots=slots,
         appointments=appointments,
         encounters=encounters,
+        documents=documents,
     )
     log.info("demo polyclinic seeded in %.1f s: %s", time.monotonic() - t0, summary)
     return summary

@@ -524,7 +524,7 @@ class NewLab(NamedTuple):
     value_text: str = ""
 
 
-def _search_text(
+def search_text_of(
     title: str,
     summary: str,
     sections: Sequence[tuple[str, str]],
@@ -573,7 +573,7 @@ def add_document(
         title=title[:200],
         summary=summary[:500],
         body=body,
-        search_text=_search_text(
+        search_text=search_text_of(
             title,
             summary,
             sections,

@@ -24,12 +24,19 @@ from services.demo import DEMO_WORKSTATION_CODE, DemoSummary, demo_staff_id, see
 from services.demo_people import female_surname, load_name_data, years_before
 from services.errors import ConflictError
 from services.models import (
+    Allergy,
     Appointment,
     AppointmentStatus,
+    BloodType,
     Department,
     DepartmentKind,
+    DispensaryCondition,
+    DocKind,
+    DocumentDiagnosis,
+    EmkDocument,
     Encounter,
     FamilyRelation,
+    LabResult,
     Patient,
     RelationKind,
     Role,
@@ -127,6 +134,7 @@ def test_counts_match_the_summary(demo: tuple[Engine, DemoSummary], session: Ses
     assert summary.slots == _count(s, ScheduleSlot)
     assert summary.appointments == _count(s, Appointment)
     assert summary.encounters == _count(s, Encounter)
+    assert summary.documents == _count(s, EmkDocument) > summary.appointments
     kinds = set(s.scalars(select(Department.kind)))
     assert kinds == {DepartmentKind.ADULT, DepartmentKind.CHILDREN, DepartmentKind.DIAGNOSTIC}
     children = [b for b in s.scalars(select(Patient.birth_date)) if _age(b) < 18]
@@ -303,19 +311,39 @@ def test_appointments_sit_on_the_right_doctors_slots(session: Session) -> None:
     assert 0.65 <= len(booked_past) / len(past_slots) <= 0.9
 
 
+def test_patients_on_the_schedules_have_a_medical_history(session: Session) -> None:
+    """Details in test_demo_emk.py; here: the demo's day opens on full records."""
+    docs = dict(
+        session.execute(
+            select(EmkDocument.patient_id, func.count()).group_by(EmkDocument.patient_id)
+        ).all()
+    )
+    births = dict(session.execute(select(Patient.id, Patient.birth_date)).all())
+    scheduled = set(session.scalars(select(Appointment.patient_id)))
+    assert all(docs.get(pid, 0) >= 10 for pid in scheduled if _age(births[pid]) >= 2)
+    assert set(session.scalars(select(EmkDocument.kind).distinct())) == set(DocKind)
+
+
 def _snapshot(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
-    tables = {
+    tables: dict[str, type[Any]] = {
         "patient": Patient,
         "relation": FamilyRelation,
         "slot": ScheduleSlot,
         "appointment": Appointment,
         "encounter": Encounter,
+        "document": EmkDocument,
+        "diagnosis": DocumentDiagnosis,
+        "lab": LabResult,
+        "allergy": Allergy,
+        "dispensary": DispensaryCondition,
+        "blood": BloodType,
     }
     out: dict[str, list[tuple[Any, ...]]] = {}
     with Session(engine) as s:
         for key, model in tables.items():
             cols = list(model.__table__.columns)
-            out[key] = [tuple(r) for r in s.execute(select(*cols).order_by(model.id))]
+            key_col = model.__table__.primary_key.columns.values()[0]
+            out[key] = [tuple(r) for r in s.execute(select(*cols).order_by(key_col))]
     return out
 
 
@@ -327,7 +355,9 @@ def test_same_seed_gives_same_data(demo: tuple[Engine, DemoSummary], tmp_path: P
         seed_demo(other, patients=PATIENTS, seed=2, today=TODAY)
         first = _snapshot(demo[0])
         assert _snapshot(again) == first
+        assert first["document"]
         assert _snapshot(other)["patient"] != first["patient"]
+        assert _snapshot(other)["document"] != first["document"]
     finally:
         again.dispose()
         other.dispose()
