@@ -209,8 +209,8 @@ def main() -> int:
     )
     sign: list[float] = []
     raw_sign: list[float] = []
-    for _ in range(args.rounds):
-        desk.save_draft(pid, inp.to_json(), int(time.time() * 1000))
+    for revision in range(1, args.rounds + 1):
+        desk.save_draft(pid, inp.to_json(), revision)
         t0 = time.perf_counter()
         desk.sign(pid, inp)
         sign.append(time.perf_counter() - t0)

@@ -4,9 +4,10 @@ Every value returned names the patient it belongs to (``patient_id``), so a scre
 what arrives for a patient it no longer shows.  Opening the record and reading a document are
 audit events written before the data is returned.
 
-Documents enter the record only through :func:`add_document` (protocols when signed, lab and
-hospital documents when imported, the demo): it derives the search text and refuses a
-document whose diagnoses break the catalog's rules.
+Documents enter the record through :func:`add_document` (protocols when signed, lab and
+hospital documents when imported), which derives the search text and the lab flags; the
+demo's bulk writer derives them with the same functions.  The diagnoses' rules are checked
+before: by :func:`services.protocols.validate` for what a doctor signs.
 """
 
 from __future__ import annotations
@@ -614,7 +615,8 @@ def add_document(
                 test_code=lab.test_code,
                 test_name=lab.test_name,
                 value=lab.value,
-                value_text=lab.value_text or (number_ru(lab.value) if lab.value is not None else ""),
+                value_text=lab.value_text
+                or (number_ru(lab.value) if lab.value is not None else ""),
                 unit=lab.unit,
                 ref_low=lab.ref_low,
                 ref_high=lab.ref_high,
