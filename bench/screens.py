@@ -169,8 +169,6 @@ def shoot_emk(win, patient_id, wait_for, key, shoot) -> None:  # type: ignore[no
     protocol being written with the МКБ-10 picker open, the signal-data dialog."""
     from PySide6.QtCore import Qt
 
-    from tests.widgets.keys import type_text
-
     win.activateWindow()
     win.open_emk(patient_id)
     emk = win.emk
@@ -204,7 +202,7 @@ def shoot_emk(win, patient_id, wait_for, key, shoot) -> None:  # type: ignore[no
     editor.apply_template.click()
     row = editor.rows[0]
     row.picker.edit.setFocus()
-    type_text(row.picker.edit, "бронх")
+    row.picker.edit.setText("бронх")
     wait_for(lambda: row.picker.popup.isVisible())
     shoot(row.picker.popup, "emk-mkb-popup")  # a window of its own: win.grab() misses it
     key(row.picker.edit, Qt.Key.Key_Down)

@@ -77,18 +77,19 @@ def document_html(doc: DocumentView, patient_title: str) -> str:
         out.append("</table>")
     if doc.labs:
         out.append(
-            "<table cellpadding='3' style='margin-top:8px; border-collapse:collapse'>"
-            "<tr style='background:#eef3f8'><th align='left'>Показатель</th>"
+            "<table width='100%' cellpadding='3' style='margin-top:8px; border-collapse:collapse'>"
+            "<tr style='background:#eef3f8'><th align='left' width='38%'>Показатель</th>"
             "<th align='right'>Результат</th><th align='left'>Ед.</th>"
-            "<th align='left'>Референс</th><th align='left'></th></tr>"
+            "<th align='left'>Норма</th><th align='left'></th></tr>"
         )
         for lab in doc.labs:
             bad = lab.flag != LabFlag.NORMAL
             style = " style='color:#b00020; font-weight:700'" if bad else ""
             out.append(
-                f"<tr{style}><td>{escape(lab.test_name)}</td><td align='right'>"
-                f"{escape(lab.value_text)}</td><td>{escape(lab.unit)}</td>"
-                f"<td>{escape(lab.reference)}</td><td>{_FLAG_TEXT.get(lab.flag, '')}</td></tr>"
+                f"<tr{style}><td>{escape(lab.test_name)}</td><td align='right' style='white-space:pre'>"
+                f"{escape(lab.value_text)}</td><td style='white-space:pre'>{escape(lab.unit)}</td>"
+                f"<td style='white-space:pre'>{escape(lab.reference)}</td>"
+                f"<td>{_FLAG_TEXT.get(lab.flag, '')}</td></tr>"
             )
         out.append("</table>")
     if doc.study_uid:

@@ -9,7 +9,15 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from services.emk import EmkHeader
 from services.models import AllergySeverity
@@ -46,6 +54,9 @@ class PatientHeader(QFrame):
         self.signal.setTextFormat(Qt.TextFormat.RichText)
         self.vitals_button = QPushButton("Сигнальная информация…  Ctrl+I")
         self.vitals_button.clicked.connect(self.sig_edit_vitals)
+        self.facts.setWordWrap(True)
+        # The name never gives way: it stays whole on the left, the facts wrap beside it.
+        self.name_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(self.name_label)
         top.addSpacing(16)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -59,6 +59,19 @@ _KIND_SHORT = {
     DocKind.PRESCRIPTION: "Рецепт",
     DocKind.SICK_LEAVE: "ЛН",
     DocKind.REFERRAL: "Направл.",
+}
+
+# The sections list is narrow: short names there, the full ones in tooltips and documents.
+_SECTION_TEXT = {
+    DocKind.PROTOCOL: "Осмотры",
+    DocKind.LAB: "Анализы",
+    DocKind.IMAGING: "Лучевая диагностика",
+    DocKind.INSTRUMENTAL: "Функц. диагностика",
+    DocKind.DISCHARGE: "Выписки",
+    DocKind.VACCINATION: "Прививки",
+    DocKind.PRESCRIPTION: "Рецепты",
+    DocKind.SICK_LEAVE: "Больничные листы",
+    DocKind.REFERRAL: "Направления",
 }
 
 _PERIODS: tuple[tuple[str, int | None], ...] = (
@@ -141,20 +154,32 @@ class EmkView(QWidget):
             w.setVisible(False)
         self.specialty = QComboBox()
         self.specialty.setAccessibleName("Специальность")
-        self.specialty.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Specialty names run long («Клиническая лабораторная диагностика»): the closed box
+        # keeps a modest width and the open list shows them whole.
+        self.specialty.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.specialty.setMinimumContentsLength(16)
+        self.specialty.view().setMinimumWidth(
+            self.fontMetrics().horizontalAdvance("Клиническая лабораторная диагностика") + 40
+        )
         self.text = QLineEdit()
         self.text.setPlaceholderText("Поиск по тексту документов  Ctrl+F")
         self.text.setClearButtonEnabled(True)
         self.text.setMaxLength(200)
         self.reset = QPushButton("Сбросить")
         self.count_label = QLabel()
+        # The free text first and widest: it is the filter a doctor reaches for.
+        self.text.setMinimumWidth(220)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.text, 1)
+        search_row.addWidget(self.reset)
         bar = QHBoxLayout()
         bar.addWidget(self.period)
         bar.addWidget(self.date_from)
         bar.addWidget(self.date_to)
         bar.addWidget(self.specialty)
-        bar.addWidget(self.text, 1)
-        bar.addWidget(self.reset)
+        bar.addStretch(1)
         self.model: RowsModel[TimelineRow] = RowsModel(
             _timeline_columns(),
             tooltip=lambda r: "\n".join(
@@ -180,6 +205,7 @@ class EmkView(QWidget):
         middle = QWidget()
         mid = QVBoxLayout(middle)
         mid.setContentsMargins(0, 0, 0, 0)
+        mid.addLayout(search_row)
         mid.addLayout(bar)
         mid.addWidget(self.table, 1)
         mid.addWidget(self.count_label)
@@ -190,9 +216,9 @@ class EmkView(QWidget):
         self.splitter.addWidget(middle)
         self.splitter.addWidget(self.pane)
         self.splitter.setStretchFactor(0, 0)
-        self.splitter.setStretchFactor(1, 3)
-        self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([220, 760, 420])
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(2, 1)
+        self.splitter.setSizes([240, 560, 560])
         self.tabs.addTab(self.splitter, "Документы")
 
         # --- labs tab ---
@@ -242,6 +268,16 @@ class EmkView(QWidget):
         QShortcut(QKeySequence("Alt+2"), self, lambda: self.tabs.setCurrentIndex(1), context=ctx)
         QShortcut(QKeySequence("Alt+3"), self, self.focus_protocol, context=ctx)
         self.vitals_dialog: QWidget | None = None
+
+    def _fit_sections(self) -> None:
+        """The section names whole, in the list's own font (the style sheet's arrives late)."""
+        width = self.sections.fontMetrics().horizontalAdvance("Лучевая диагностика (0000)") + 16
+        self.sections.setMinimumWidth(width)
+        self.sections.setMaximumWidth(width + 16)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self._fit_sections()
+        super().showEvent(event)
 
     # --- opening a patient -------------------------------------------------------------------
     def _show_empty(self, empty: bool) -> None:
@@ -438,7 +474,8 @@ class EmkView(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, None)
         self.sections.addItem(item)
         for kind, text in KIND_TEXT.items():
-            item = QListWidgetItem(f"{text} ({counts.get(kind, 0)})")
+            item = QListWidgetItem(f"{_SECTION_TEXT[kind]} ({counts.get(kind, 0)})")
+            item.setToolTip(text)
             item.setData(Qt.ItemDataRole.UserRole, kind)
             if not counts.get(kind):
                 item.setForeground(Qt.GlobalColor.gray)

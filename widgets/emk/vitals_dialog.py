@@ -92,6 +92,8 @@ class VitalsDialog(QDialog):
 
         # dispensary conditions
         self.chronic = QListWidget()
+        self.chronic.setWordWrap(True)  # МКБ names run long; the whole name, not a scroll bar
+        self.chronic.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.code = MkbPicker(mkb_search, mkb_lookup)
         self.since = QDateEdit(QDate.currentDate())
         self.since.setCalendarPopup(True)
