@@ -36,8 +36,8 @@ from typing import Any, Final, NamedTuple, cast
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from services.emk import NewDiagnosis, NewLab, author_line, number_ru, search_text_of
-from services.lab_types import LabFlag, flag_for
+from services.emk import NewDiagnosis, NewLab, author_line, lab_flag, number_ru, search_text_of
+from services.lab_types import LabFlag
 from services.mkb10 import catalog
 from services.models import (
     Allergy,
@@ -112,7 +112,6 @@ _TSH_OLD: Final = (0.4, 4.0)
 _TSH_NEW: Final = (0.27, 4.2)
 
 # Text results a lab prints for "normal"; services.emk flags anything else «!» (A).
-_NORMAL_TEXT: Final = frozenset({"не обнаружено", "отрицательно", "отр.", "норма", "нет", "abs"})
 
 
 # --- who writes -------------------------------------------------------------------------------
@@ -2134,10 +2133,7 @@ class _LabModel:
 
 def _flag(x: NewLab) -> LabFlag:
     """The flag :func:`services.emk.add_document` gives this value."""
-    flag = flag_for(x.value, x.ref_low, x.ref_high)
-    if x.value is None and x.value_text and x.value_text.casefold() not in _NORMAL_TEXT:
-        flag = LabFlag.ABNORMAL
-    return flag
+    return lab_flag(x)
 
 
 @functools.cache

@@ -59,6 +59,7 @@ __all__ = [
     "add_document",
     "author_line",
     "fold",
+    "lab_flag",
     "lab_tests",
     "lab_trend",
     "open_emk",
@@ -605,9 +606,7 @@ def add_document(
             )
         )
     for lab in labs:
-        flag = flag_for(lab.value, lab.ref_low, lab.ref_high)
-        if lab.value is None and lab.value_text and lab.value_text.casefold() not in _NEGATIVE:
-            flag = LabFlag.ABNORMAL
+        flag = lab_flag(lab)
         session.add(
             LabResult(
                 document_id=doc.id,
@@ -630,3 +629,11 @@ def add_document(
 
 # Text results that mean "normal" (anything else in a text-only result is flagged «!»).
 _NEGATIVE = {"не обнаружено", "отрицательно", "отр.", "норма", "нет", "abs"}
+
+
+def lab_flag(lab: NewLab) -> LabFlag:
+    """The flag a lab value is stored with: against its range, or by its words when textual."""
+    flag = flag_for(lab.value, lab.ref_low, lab.ref_high)
+    if lab.value is None and lab.value_text and lab.value_text.casefold() not in _NEGATIVE:
+        flag = LabFlag.ABNORMAL
+    return flag
