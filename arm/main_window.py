@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMainWindow,
+    QMessageBox,
     QStackedWidget,
     QWidget,
 )
@@ -98,6 +99,11 @@ class MainWindow(QMainWindow):
         self.resize(1366, 768)
         self._update_title()
 
+        from widgets.scanner import WedgeScanner
+
+        self.scanner = WedgeScanner(self, parent=self)
+        self.scanner.sig_scanned.connect(self.scanned)
+        self.scan_box: QMessageBox | None = None
         self.gate.sig_retry.connect(self.connect_database)
         self._runner.sig_busy_changed.connect(
             lambda b: self.status_busy.setText("⏳ работа…" if b else "")
@@ -311,6 +317,70 @@ class MainWindow(QMainWindow):
         else:
             self.go_to("emk")
 
+    def scanned(self, payload: str) -> None:
+        """A barcode scanner read a policy: open that patient where the user is — the EMK
+        in the EMK, the doctor's choice from the schedule, the registry card elsewhere."""
+        from services.patient_search import SearchQuery
+        from services.scan import policy_from_scan
+
+        ws = self.workspace
+        if ws is None or self.locked:
+            return  # a locked screen opens nobody, whatever is scanned at it
+        policy = policy_from_scan(payload)
+        if policy is None:
+            self.statusBar().showMessage(
+                "Отсканирован код без номера полиса ОМС (16 цифр с верной контрольной цифрой)",
+                10_000,
+            )
+            return
+        where = self.stack.currentWidget()
+        registry = ws.registry
+
+        def found(rows: list[Any]) -> None:
+            if self.workspace is not ws or self.locked:
+                return
+            if not rows:
+                self._offer_registration(policy)
+                return
+            pid = rows[0].id
+            if where is self.emk and self.emk is not None:
+                self.open_emk(pid)
+            elif where is self.schedule:
+                self.open_patient(pid)
+            else:
+                self.open_card(pid)
+
+        self._runner.run(lambda _s: registry.search(SearchQuery(policy=policy), limit=1),
+                         on_success=found)  # fmt: skip
+
+    def _offer_registration(self, policy: str) -> None:
+        from services.access import Permission, can
+        from widgets.formatting import fmt_policy
+
+        ws = self.workspace
+        if ws is None or self.patients is None:
+            return
+        text = f"Пациента с полисом ОМС {fmt_policy(policy)} нет в картотеке."
+        if not can(ws.registry.actor, Permission.REGISTRY_WRITE):
+            self.statusBar().showMessage(text, 10_000)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Полис не найден", text, parent=self)
+        box.setInformativeText("Зарегистрировать нового пациента с этим полисом?")
+        register = box.addButton("Зарегистрировать…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Отмена", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(register)
+
+        def decided() -> None:
+            self.scan_box = None
+            box.deleteLater()
+            if box.clickedButton() is register and self.patients is not None:
+                self.go_to("patients")
+                self.patients.register_patient(policy=policy)
+
+        box.finished.connect(decided)
+        self.scan_box = box
+        box.open()
+
     def _bring_back_drafts(self) -> None:
         """After a crash or a killed session, the doctor's unsigned protocols come back: the
         newest is opened, the others named in the status bar."""
@@ -468,6 +538,7 @@ class MainWindow(QMainWindow):
             self.session.stop()
         if self._bridge is not None:
             self._bridge.stop()
+        self.scanner.stop()
         if self.tray is not None:
             self.tray.close()
         event.accept()

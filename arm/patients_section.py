@@ -84,14 +84,15 @@ class PatientsSection(QStackedWidget):
         self.sig_title_changed.emit("Пациенты")
         self.registry_view.focus_search()
 
-    def register_patient(self) -> None:
+    def register_patient(self, policy: str = "") -> None:
         words = [w for w in self.registry_view.search_edit.text().split() if w.isalpha()]
         dlg = RegisterDialog(
             self._runner,
             self._ws.registry,
             show_error,
             self._ws.departments,
-            prefill=words,
+            prefill=[] if policy else words,
+            policy=policy,
             parent=self,
         )
 

@@ -22,6 +22,7 @@ class RegisterDialog(QDialog):
         departments: list[tuple[int, str]],
         *,
         prefill: list[str] | None = None,
+        policy: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -38,6 +39,8 @@ class RegisterDialog(QDialog):
             (self.form.surname, self.form.name, self.form.patronymic), words, strict=False
         ):
             edit.setText(word.capitalize())
+        if policy:  # a scanned policy of someone not yet in the registry
+            self.form.policy.setText(policy)
         note = QLabel("Поля со звёздочкой обязательны.")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel

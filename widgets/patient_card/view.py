@@ -103,6 +103,7 @@ class PatientCardView(QWidget):
         self._after_save: Callable[[], None] | None = None
         self._relations: list[RelationView] = []
         self._dirty = False
+        self._clean: dict[str, str] = {}
 
         self.title = QLabel()
         self.title.setObjectName("cardTitle")
@@ -271,6 +272,7 @@ class PatientCardView(QWidget):
         self._relations = relations
         self.form.set_data(card.as_input())
         self.form.setEnabled(True)
+        self._clean = self.form.raw()
         self._dirty = False
         self._show_header()
         self._show_relations()
@@ -321,7 +323,9 @@ class PatientCardView(QWidget):
 
     # --- editing demographics --------------------------------------------------------------
     def _on_edited(self) -> None:
-        self._dirty = True
+        # Edited back to what the card holds (a scan undone, a word typed and erased) is
+        # not an unsaved change: nothing to ask about when leaving.
+        self._dirty = self.card is None or self.form.raw() != self._clean
         self._update_buttons()
 
     @property
@@ -394,6 +398,7 @@ class PatientCardView(QWidget):
             self.banner.setVisible(False)
             self._show_header()
             self.form.set_data(new.as_input())
+            self._clean = self.form.raw()
             settle()
             then_, self._after_save = self._after_save, None
             if then_ is not None:
@@ -408,6 +413,7 @@ class PatientCardView(QWidget):
     def revert(self) -> None:
         if self.card is not None:
             self.form.set_data(self.card.as_input())
+            self._clean = self.form.raw()
         self._dirty = False
         self._update_buttons()
 
