@@ -18,8 +18,7 @@ import socket
 import struct
 import threading
 import time
-
-from services.card.applet import DoctorApplet
+from typing import Protocol
 
 __all__ = ["VirtualCard"]
 
@@ -28,10 +27,22 @@ log = logging.getLogger(__name__)
 _POWER_OFF, _POWER_ON, _RESET, _GET_ATR = 0, 1, 2, 4
 
 
+class Applet(Protocol):
+    """What a virtual card runs: the doctor's applet, or a patient's OMS policy."""
+
+    atr: bytes
+
+    def power_on(self) -> None: ...
+
+    def power_off(self) -> None: ...
+
+    def process(self, command: bytes) -> bytes: ...
+
+
 class VirtualCard:
     """One card in one virtual slot; ``insert()`` and ``remove()`` as often as you like."""
 
-    def __init__(self, applet: DoctorApplet, port: int, host: str = "127.0.0.1") -> None:
+    def __init__(self, applet: Applet, port: int, host: str = "127.0.0.1") -> None:
         self.applet = applet
         self.port = port
         self.host = host
