@@ -16,6 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -104,6 +105,7 @@ class MainWindow(QMainWindow):
         self.scanner = WedgeScanner(self, parent=self)
         self.scanner.sig_scanned.connect(self.scanned)
         self.scan_box: QMessageBox | None = None
+        self.mismatch_dialog: QDialog | None = None
         self.gate.sig_retry.connect(self.connect_database)
         self._runner.sig_busy_changed.connect(
             lambda b: self.status_busy.setText("⏳ работа…" if b else "")
@@ -156,6 +158,7 @@ class MainWindow(QMainWindow):
             self,
             self._bridge,
             idle_lock_minutes=self._settings.idle_lock_minutes,
+            patient_readers=self._settings.effective_patient_readers,
             parent=self,
         )
         self._bridge.start()
@@ -342,18 +345,95 @@ class MainWindow(QMainWindow):
             if not rows:
                 self._offer_registration(policy)
                 return
-            pid = rows[0].id
-            if where is self.emk and self.emk is not None:
-                self.open_emk(pid)
-            elif where is self.schedule:
-                self.open_patient(pid)
-            else:
-                self.open_card(pid)
+            self._open_identified(rows[0].id, where)
 
         self._runner.run(lambda _s: registry.search(SearchQuery(policy=policy), limit=1),
                          on_success=found)  # fmt: skip
 
-    def _offer_registration(self, policy: str) -> None:
+    def _open_identified(self, pid: int, where: QWidget | None) -> None:
+        """A patient identified by a card or a scan opens where the user was working."""
+        if where is self.emk and self.emk is not None:
+            self.open_emk(pid)
+        elif where is self.schedule:
+            self.open_patient(pid)
+        else:
+            self.open_card(pid)
+
+    def patient_card_inserted(self, reader: str) -> None:
+        """The patient's OMS card in the patient reader: read it (off the GUI thread), find
+        the patient, settle any difference with the record, open them."""
+        ws = self.workspace
+        if ws is None or self.locked:
+            return
+        where = self.stack.currentWidget()
+        registry = ws.registry
+        self.statusBar().showMessage("Чтение полиса ОМС…", 5_000)
+
+        def work(_s: object) -> Any:
+            from arm.workspace import pcsc_opener
+            from services.card.oms import read_holder
+
+            transmit, close = pcsc_opener(reader)
+            try:
+                holder = read_holder(transmit)
+            finally:
+                close()
+            return registry.identify_card(holder)
+
+        def identified(match: Any) -> None:
+            if self.workspace is not ws or self.locked:
+                return
+            self.statusBar().clearMessage()
+            if match.card is None:
+                from services.patient_cards import input_from_card
+
+                self._offer_registration(match.holder.policy, input_from_card(match.holder))
+            elif match.differences:
+                self._settle_differences(match, where)
+            else:
+                self._open_identified(match.card.id, where)
+
+        self._runner.run(work, on_success=identified)
+
+    def _settle_differences(self, match: Any, where: QWidget | None) -> None:
+        from arm.errors import show_error
+        from services.patient_cards import updated_input
+        from widgets.patient_card.mismatch_dialog import MismatchDialog
+
+        ws = self.workspace
+        assert ws is not None
+        assert match.card is not None
+        dlg = MismatchDialog(match, parent=self)
+        self.mismatch_dialog = dlg
+        card = match.card
+        registry = ws.registry
+
+        def decided(result: int) -> None:
+            self.mismatch_dialog = None
+            dlg.deleteLater()
+            keys = dlg.chosen()
+            if result != QDialog.DialogCode.Accepted or not keys:
+                self._open_identified(card.id, where)
+                return
+            data = updated_input(card, match.holder, keys)
+
+            def failed(exc: BaseException) -> None:
+                show_error(self, exc, None)  # the record is as it was; the patient stays closed
+
+            def saved(_new: Any) -> None:
+                self.statusBar().showMessage("Карта пациента обновлена по полису ОМС", 10_000)
+                self._open_identified(card.id, where)
+
+            self._runner.run(
+                lambda _s: registry.update(card.id, card.version_id, data),
+                on_success=saved,
+                on_failure=failed,
+            )
+
+        dlg.finished.connect(decided)
+        dlg.open()
+
+    def _offer_registration(self, policy: str, data: Any = None) -> None:
         from services.access import Permission, can
         from widgets.formatting import fmt_policy
 
@@ -375,7 +455,7 @@ class MainWindow(QMainWindow):
             box.deleteLater()
             if box.clickedButton() is register and self.patients is not None:
                 self.go_to("patients")
-                self.patients.register_patient(policy=policy)
+                self.patients.register_patient(policy=policy, data=data)
 
         box.finished.connect(decided)
         self.scan_box = box

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QStackedWidget, QWidget
 from arm.errors import show_error
 from arm.tasks import TaskRunner
 from arm.workspace import Workspace
+from services.patients import PatientInput
 from widgets.patient_card.register_dialog import RegisterDialog
 from widgets.patient_card.view import PatientCardView
 from widgets.registry.view import RegistryView
@@ -84,15 +85,16 @@ class PatientsSection(QStackedWidget):
         self.sig_title_changed.emit("Пациенты")
         self.registry_view.focus_search()
 
-    def register_patient(self, policy: str = "") -> None:
+    def register_patient(self, policy: str = "", data: PatientInput | None = None) -> None:
         words = [w for w in self.registry_view.search_edit.text().split() if w.isalpha()]
         dlg = RegisterDialog(
             self._runner,
             self._ws.registry,
             show_error,
             self._ws.departments,
-            prefill=[] if policy else words,
+            prefill=[] if policy or data else words,
             policy=policy,
+            data=data,
             parent=self,
         )
 

@@ -11,6 +11,7 @@ follow in the background.
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import time
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,6 +49,7 @@ class Shell(Protocol):
     def unlock_now(self) -> None: ...
     def drop_workspace(self) -> None: ...
     def snapshot(self) -> dict[str, Any]: ...
+    def patient_card_inserted(self, reader: str) -> None: ...
 
 
 class SessionController(QObject):
@@ -64,9 +66,11 @@ class SessionController(QObject):
         bridge: CardBridge,
         *,
         idle_lock_minutes: int,
+        patient_readers: tuple[str, ...] = (),
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.patient_readers = patient_readers
         self.station = station
         self._runner = runner
         self._gate = gate
@@ -152,14 +156,24 @@ class SessionController(QObject):
             text += "\nНе разрешён настройками рабочего места: " + ", ".join(self.refused)
         self._gate.set_readers(text)
 
+    def is_patient_reader(self, reader: str) -> bool:
+        return any(fnmatch.fnmatchcase(reader, p) for p in self.patient_readers)
+
     def _inserted(self, reader: str) -> None:
         self._update_readers()
+        if self.is_patient_reader(reader):
+            # The patient's card: never a sign-in, and read only for someone at work.
+            if self.user is not None and not self.locked:
+                self._shell.patient_card_inserted(reader)
+            return
         if self.user is not None and not self.locked:
-            return  # a second card while someone works: not a sign-in (the patient reader later)
+            return  # a second staff card while someone works: not a sign-in
         self._identify(reader)
 
     def _removed(self, reader: str, at: float) -> None:
         self._update_readers()
+        if self.is_patient_reader(reader):
+            return
         if self.user is not None and not self.locked and reader == self.user.reader:
             self.lock("card_removed", at=at)
             return

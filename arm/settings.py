@@ -64,12 +64,23 @@ class Settings:
     card_readers: tuple[str, ...] = ("*",)
     """Allow-list of staff-card reader names (shell patterns, e.g. ``"ACS ACR38U*"``)."""
 
+    patient_readers: tuple[str, ...] = ()
+    """Readers (shell patterns) that hold the *patient's* card — the OMS policy: a card there
+    opens the patient and never signs anyone in.  The demo uses the virtual reader's second
+    slot (``"Virtual PCD * 01"``)."""
+
     virtual_reader: bool = False
     """Accept the emulator's «Virtual PCD» reader: tests only (the demo implies it).  Never on
     a production PC — vpcd lets anyone on the network "insert" a card."""
 
     idle_lock_minutes: int = 10
     """Lock the screen after this long without keyboard or mouse (0 = never)."""
+
+    @property
+    def effective_patient_readers(self) -> tuple[str, ...]:
+        if self.patient_readers or not self.demo:
+            return self.patient_readers
+        return ("Virtual PCD * 01",)
 
     @property
     def accepts_virtual_reader(self) -> bool:
@@ -95,6 +106,7 @@ _TOML_KEYS: dict[tuple[str, str], str] = {
     ("ui", "search_page_size"): "search_page_size",
     ("demo", "enabled"): "demo",
     ("cards", "readers"): "card_readers",
+    ("cards", "patient_readers"): "patient_readers",
     ("cards", "idle_lock_minutes"): "idle_lock_minutes",
 }
 

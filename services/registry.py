@@ -10,9 +10,11 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from services import patient_search, patients, relations
+from services import patient_cards, patient_search, patients, relations
 from services.access import Permission
 from services.bound import BoundService
+from services.card.oms import OmsHolder
+from services.patient_cards import CardMatch
 from services.patient_search import PatientRow, SearchQuery
 from services.patients import PatientCard, PatientInput
 from services.relations import RelationInput, RelationView
@@ -26,6 +28,12 @@ class Registry(BoundService):
     ) -> list[PatientRow]:
         return self._run(
             lambda s: patient_search.search_patients(s, query, after=after, limit=limit)
+        )
+
+    def identify_card(self, holder: OmsHolder) -> CardMatch:
+        """A patient card read in the patient reader: who it is, and what differs."""
+        return self._run(
+            lambda s: patient_cards.identify(s, self.actor, holder), action="patient_card.read"
         )
 
     def open_card(self, patient_id: int) -> tuple[PatientCard, list[RelationView]]:

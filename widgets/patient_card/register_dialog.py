@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from services.errors import ValidationError, ValidationErrors
-from services.patients import PatientCard
+from services.patients import PatientCard, PatientInput
 from services.registry import Registry
 from widgets.patient_card.form import PatientForm
 from widgets.ports import ErrorPresenter, Runner
@@ -23,6 +23,7 @@ class RegisterDialog(QDialog):
         *,
         prefill: list[str] | None = None,
         policy: str = "",
+        data: PatientInput | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -39,6 +40,8 @@ class RegisterDialog(QDialog):
             (self.form.surname, self.form.name, self.form.patronymic), words, strict=False
         ):
             edit.setText(word.capitalize())
+        if data is not None:  # read from the patient's OMS card
+            self.form.set_data(data)
         if policy:  # a scanned policy of someone not yet in the registry
             self.form.policy.setText(policy)
         note = QLabel("Поля со звёздочкой обязательны.")
