@@ -172,10 +172,18 @@ class MainWindow(QMainWindow):
 
         rig = self.rig
         assert rig is not None
-        slots = {k: (p, 1 if k == "doctor2" else 0) for k, p in station.demo_cards.items()}
+        # Staff cards share the first slot (one goes in as the other comes out, as at a real
+        # desk); the second slot is the patient reader, with a demo patient's OMS policy.
+        slots = {k: (p, 0) for k, p in station.demo_cards.items()}
         rig.add_cards(slots)
+        labels = {k: (DEMO_CARDS[k][0], slot) for k, (_p, slot) in slots.items()}
+        if station.demo_patient is not None:
+            from services.card.oms_applet import OmsApplet
+
+            rig.add_applet("patient", OmsApplet(station.demo_patient), 1)
+            labels["patient"] = ("Полис ОМС пациента (считыватель 2)", 1)
         self.tray = CardTray(
-            {k: (DEMO_CARDS[k][0], slot) for k, (_p, slot) in slots.items()},
+            labels,
             rig.toggle,
             DEMO_PIN,
             parent=self,

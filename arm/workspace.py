@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arm.settings import Settings
 from services import roaming, secrets
+from services.card.oms import OmsHolder
 from services.card.session import Transmit
 from services.db import (
     create_db_engine,
@@ -32,7 +33,7 @@ from services.db import (
     upgrade_schema,
 )
 from services.demo import DEMO_WORKSTATION_CODE, seed_demo
-from services.demo_cards import ensure_demo_cards
+from services.demo_cards import demo_patient_holder, ensure_demo_cards
 from services.emk_desk import EmkDesk
 from services.errors import ConflictError
 from services.migrations import HEAD
@@ -80,6 +81,7 @@ class Station:
     departments: list[tuple[int, str]]
     database: str
     demo_cards: dict[str, Path]
+    demo_patient: OmsHolder | None = None  # the OMS card in the demo's tray
 
     def workspace_for(self, who: SignedIn) -> Workspace:
         actor = who.actor(self.workstation_id)
@@ -140,8 +142,10 @@ def open_station(settings: Settings, state: TaskState) -> Station:
         state.report(0, 0, "Создание демонстрационной поликлиники…")
         seed_demo(engine)
     demo_cards: dict[str, Path] = {}
+    demo_patient: OmsHolder | None = None
     if settings.demo:
         demo_cards = ensure_demo_cards(sessions, settings.data_dir / "demo-cards")
+        demo_patient = demo_patient_holder(sessions)
     code = DEMO_WORKSTATION_CODE if settings.demo else settings.workstation_code
     with sessions() as s:
         ws_id = s.scalar(select(Workstation.id).where(Workstation.code == code))
@@ -157,6 +161,7 @@ def open_station(settings: Settings, state: TaskState) -> Station:
         departments=departments,
         database=describe_database(settings.effective_database_url),
         demo_cards=demo_cards,
+        demo_patient=demo_patient,
     )
 
 

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.audit import Actor
 from services.card.applet import DoctorApplet, new_card
-from services.errors import NotFoundError
+from services.card.oms import OmsHolder
+from services.errors import ArmError, NotFoundError
 from services.models import CardBinding, Role, Staff, StaffRole
 from services.signin import enroll_card
 
-__all__ = ["DEMO_CARDS", "DEMO_PIN", "ensure_demo_cards"]
+__all__ = ["DEMO_CARDS", "DEMO_PIN", "demo_patient_holder", "ensure_demo_cards"]
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +72,39 @@ def ensure_demo_cards(sessions: sessionmaker[Session], folder: Path) -> dict[str
                 enroll_card(s, Actor(None, None), staff.id, serial, key)
             out[kind] = path
     return out
+
+
+def demo_patient_holder(sessions: sessionmaker[Session]) -> OmsHolder | None:
+    """The OMS card of a patient the demo doctor sees today (for the tray's patient card)."""
+    from services.clock import day_bounds, local_day, now_utc
+    from services.demo import demo_staff_id
+    from services.models import Appointment, Patient, ScheduleSlot
+
+    with sessions() as s:
+        try:
+            staff = demo_staff_id(s)
+        except ArmError:
+            return None
+        start, end = day_bounds(local_day(now_utc()))
+        p = s.scalars(
+            select(Patient)
+            .join(Appointment, Appointment.patient_id == Patient.id)
+            .join(ScheduleSlot, ScheduleSlot.id == Appointment.slot_id)
+            .where(
+                ScheduleSlot.staff_id == staff,
+                ScheduleSlot.starts_at >= start,
+                ScheduleSlot.starts_at < end,
+                Patient.policy_number.is_not(None),
+            )
+            .order_by(ScheduleSlot.starts_at)
+            .limit(1)
+        ).first()
+        if p is None:
+            p = s.scalars(
+                select(Patient).where(Patient.policy_number.is_not(None)).order_by(Patient.id)
+            ).first()
+        if p is None or p.policy_number is None:
+            return None
+        return OmsHolder(
+            p.policy_number, p.surname, p.name, p.patronymic, p.sex, p.birth_date, p.snils or ""
+        )

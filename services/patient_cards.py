@@ -18,7 +18,7 @@ from services import audit
 from services.audit import Actor
 from services.card.oms import OmsHolder
 from services.patient_search import SearchQuery, search_patients
-from services.patients import PatientCard, PatientInput, open_card
+from services.patients import PatientCard, PatientInput, card_of
 from services.validation import normalize_name_part
 
 __all__ = ["CardMatch", "Difference", "differences", "identify", "input_from_card", "updated_input"]
@@ -72,14 +72,14 @@ def differences(card: PatientCard, h: OmsHolder) -> list[Difference]:
 
 
 def identify(session: Session, actor: Actor, h: OmsHolder) -> CardMatch:
-    """Find the card's patient by policy; the read is audited (opening a found patient's
-    registry card is audited as usual, by :func:`services.patients.open_card`)."""
+    """Find the card's patient by policy; the read is one audit event, naming the patient
+    found (the screen that then opens them audits its own opening)."""
     rows = search_patients(session, SearchQuery(policy=h.policy), limit=1)
     if not rows:
         audit.record(session, actor, "patient_card.read", details="полис не найден в картотеке")
         session.commit()
         return CardMatch(h, None, [])
-    card = open_card(session, actor, rows[0].id)
+    card = card_of(session, rows[0].id)
     diffs = differences(card, h)
     audit.record(
         session,

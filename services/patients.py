@@ -37,6 +37,7 @@ __all__ = [
     "PatientCard",
     "PatientInput",
     "age_on",
+    "card_of",
     "list_departments",
     "open_card",
     "register_patient",
@@ -187,6 +188,12 @@ def _get(session: Session, patient_id: int) -> Patient:
     if p is None:
         raise NotFoundError("Пациент не найден (возможно, карта удалена или объединена)")
     return p
+
+
+def card_of(session: Session, patient_id: int) -> PatientCard:
+    """The card's data without an audit event: for a caller that audits its own read
+    (a patient card matched against the registry)."""
+    return _card(session, _get(session, patient_id))
 
 
 def open_card(session: Session, actor: Actor, patient_id: int) -> PatientCard:

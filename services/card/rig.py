@@ -10,7 +10,7 @@ from pathlib import Path
 
 from services.card.applet import DoctorApplet
 from services.card.pcscd import PrivatePcscd
-from services.card.vpcd import VirtualCard
+from services.card.vpcd import Applet, VirtualCard
 
 __all__ = ["CardRig"]
 
@@ -27,6 +27,11 @@ class CardRig:
         for kind, (path, slot) in cards.items():
             self.slots[kind] = slot
             self.cards[kind] = VirtualCard(DoctorApplet.load(path), self.pcscd.port + slot)
+
+    def add_applet(self, kind: str, applet: Applet, slot: int) -> None:
+        """A card that is not a staff card (the patient's OMS policy)."""
+        self.slots[kind] = slot
+        self.cards[kind] = VirtualCard(applet, self.pcscd.port + slot)
 
     def state(self) -> dict[str, bool]:
         return {kind: card.inserted for kind, card in self.cards.items()}

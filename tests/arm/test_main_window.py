@@ -46,6 +46,14 @@ def test_demo_start_card_tray_sign_in_search_open_card_and_audit(
     assert win.stack.currentWidget() is win.schedule  # the doctor's start screen
     qtbot.waitUntil(lambda: win.schedule is not None and win.schedule.model.snapshot is not None)
     assert win.schedule.model.rowCount() > 0 or "Нет приёма" in win.schedule.counters.text()
+    # The demo patient's OMS card into the second reader: the doctor gets the record.
+    assert "patient" in win.tray.buttons
+    qtbot.mouseClick(win.tray.buttons["patient"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.emk is not None and win.emk.patient_id is not None, timeout=10_000)
+    assert win.emk is not None
+    assert win.stack.currentWidget() is win.emk
+    qtbot.mouseClick(win.tray.buttons["patient"], Qt.MouseButton.LeftButton)  # and out
+    assert not win.locked
     qtbot.keyClick(win, Qt.Key.Key_F2)
     title = win.windowTitle()
     assert "Пациенты" in title
