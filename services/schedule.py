@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -329,6 +329,19 @@ _TAKEN = (
 )
 
 
+_REFERRAL_TAKEN = (
+    "По этому направлению пациента только что записали на другом рабочем месте. "
+    "Запись по одному направлению — одна; откройте направление, чтобы увидеть запись."
+)
+
+
+def _live_by_referral(referral_id: int) -> Select[int]:
+    return select(Appointment.id).where(
+        Appointment.referral_id == referral_id,
+        Appointment.status.not_in((S.CANCELLED, S.NO_SHOW)),
+    )
+
+
 def _fmt_time(ts: dt.datetime) -> str:
     return ts.astimezone(clinic_tz()).strftime("%H:%M")
 
@@ -346,8 +359,12 @@ def book(
     source: BookingSource,
     *,
     now: dt.datetime | None = None,
+    referral_id: int | None = None,
 ) -> int:
     """Book ``patient_id`` into a free slot; returns the appointment id.
+
+    ``referral_id`` marks the booking «по направлению» (:func:`services.referrals.book` checks
+    the referral first; the database's index refuses a second live booking of it).
 
     Exactly one of two workstations booking the same slot wins: the database's unique index
     on live bookings decides, and the loser gets a :class:`ConflictError` saying so.  A
@@ -410,12 +427,15 @@ def book(
         status=S.BOOKED,
         created_by=actor.staff_id,
         created_at=now,
+        referral_id=referral_id,
     )
     session.add(appt)
     try:
         session.flush()
     except IntegrityError:
         session.rollback()
+        if referral_id is not None and session.scalar(_live_by_referral(referral_id)):
+            raise ConflictError(_REFERRAL_TAKEN) from None
         raise ConflictError(_TAKEN.format(time=_fmt_time(slot.starts_at))) from None
     audit.record(
         session,
@@ -424,7 +444,8 @@ def book(
         patient_id=patient_id,
         object_type="appointment",
         object_id=appt.id,
-        details=f"slot {slot_id}, {visit_type}, {source}",
+        details=f"slot {slot_id}, {visit_type}, {source}"
+        + (f", referral {referral_id}" if referral_id else ""),
     )
     session.commit()
     return appt.id

@@ -20,6 +20,7 @@ from services.models.record import (
     LabResult,
     ProtocolDraft,
 )
+from services.models.referral import Printout, Referral, ReferralKind
 from services.models.schedule import (
     Appointment,
     AppointmentStatus,
@@ -60,7 +61,10 @@ __all__ = [
     "LabResult",
     "Organisation",
     "Patient",
+    "Printout",
     "ProtocolDraft",
+    "Referral",
+    "ReferralKind",
     "RelationKind",
     "Role",
     "Room",

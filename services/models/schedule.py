@@ -57,6 +57,7 @@ class ScheduleSlot(Base):
 
 
 _LIVE = text("status != 'cancelled'")
+_REFERRAL_LIVE = text("referral_id IS NOT NULL AND status NOT IN ('cancelled', 'no_show')")
 
 
 class Appointment(Base):
@@ -75,6 +76,14 @@ class Appointment(Base):
             sqlite_where=_LIVE,
             postgresql_where=_LIVE,
         ),
+        # A referral books one live visit at a time (a no-show frees it for another booking).
+        Index(
+            "uq_appointment_live_referral",
+            "referral_id",
+            unique=True,
+            sqlite_where=_REFERRAL_LIVE,
+            postgresql_where=_REFERRAL_LIVE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +95,8 @@ class Appointment(Base):
         str_enum(AppointmentStatus), default=AppointmentStatus.BOOKED
     )
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    # по направлению; use_alter: referral → encounter → appointment → referral is a cycle
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id", use_alter=True))
     arrived_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, default=utcnow)
