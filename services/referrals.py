@@ -14,6 +14,7 @@ import datetime as dt
 import enum
 import functools
 import re
+import secrets
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -342,7 +343,7 @@ def issue(
         service = _service(inp.service_code) if inp.service_code else None
         assert inp.valid_until is not None
         ref = Referral(
-            number=f"tmp-{now.timestamp()}-{len(ids)}",
+            number=f"~{secrets.token_hex(8)}",  # the id decides; unique until then
             patient_id=patient_id,
             kind=inp.kind,
             target_specialty=inp.target_specialty or (service.performer if service else ""),
