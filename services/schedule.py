@@ -29,6 +29,7 @@ from services.models import (
     DayClosure,
     Encounter,
     Patient,
+    Referral,
     Role,
     ScheduleSlot,
     Staff,
@@ -98,6 +99,7 @@ class DayRow(NamedTuple):
     pause_reason: str = ""
     recheck_at: dt.datetime | None = None
     pauses: int = 0
+    referral_number: str | None = None  # booked «по направлению» № …
 
     @property
     def free(self) -> bool:
@@ -137,7 +139,8 @@ _DAY_COLUMNS = (
     Appointment.arrived_at,
     Encounter.started_at,
     Encounter.finished_at,
-    Encounter.id,
+    Referral.number,
+    Encounter.id,  # last: the pauses are read by it
 )
 
 
@@ -149,6 +152,7 @@ def _day_select() -> object:
         .outerjoin(Appointment, live)
         .outerjoin(Patient, Patient.id == Appointment.patient_id)
         .outerjoin(Encounter, Encounter.appointment_id == Appointment.id)
+        .outerjoin(Referral, Referral.id == Appointment.referral_id)
     )
 
 
@@ -184,7 +188,8 @@ def _rows(session: Session, stmt: object) -> list[DayRow]:
                 closed += (ended - started).total_seconds()
         if open_start is None and plist:
             reason = plist[-1][2]  # the last pause's reason stays visible after resuming
-        out.append(DayRow._make((*r[:-1], closed, open_start, reason, recheck_at, len(plist))))
+        row = (*r[:-2], closed, open_start, reason, recheck_at, len(plist), r[-2])
+        out.append(DayRow._make(row))
     return out
 
 

@@ -53,11 +53,19 @@ def _visit_text(r: DayRow, now: dt.datetime) -> str:
     return ""
 
 
+def _visit_type(r: DayRow) -> str:
+    """«По направлению № 2026-0000123» links the visit to its referral (the EMK shows it)."""
+    if r.visit_type is None:
+        return ""
+    text = TYPE_TEXT[r.visit_type]
+    return f"{text} № {r.referral_number}" if r.referral_number else text
+
+
 DAY_COLUMNS: list[Column[DayRow]] = [
     Column("Время", lambda r: fmt_clock(r.starts_at, _TZ), "00:00"),
     Column("Пациент", lambda r: r.patient_name, "Константинопольская Александра Владимировна"),
     Column("Возраст", lambda r: age_text(r.birth_date) if r.birth_date else "", "11 мес."),
-    Column("Вид приёма", lambda r: TYPE_TEXT[r.visit_type] if r.visit_type else "", "По направлению"),
+    Column("Вид приёма", _visit_type, "По направлению № 2026-0000000"),
     Column("Статус", lambda r: status_text(r.status), "Запись отменена"),
     Column("Запись", lambda r: SOURCE_TEXT[r.source] if r.source else "", "Регистратура", optional=True),
     Column("Приём", lambda r: "", "с 00:00 · 1 ч 05 мин", optional=True),
@@ -229,7 +237,7 @@ class DayModel(QStandardItemModel):
     def _tooltip(self, r: DayRow) -> str:
         if r.free:
             return f"{fmt_clock(r.starts_at, _TZ)}–{fmt_clock(r.ends_at, _TZ)}: свободно (Ins — записать)"
-        lines = [r.patient_name, f"{status_text(r.status)}, {TYPE_TEXT.get(r.visit_type, '')}"]  # type: ignore[arg-type]
+        lines = [r.patient_name, f"{status_text(r.status)}, {_visit_type(r).lower()}"]
         if r.source:
             lines.append(f"Записан через: {SOURCE_TEXT[r.source].lower()}")
         visit = _visit_text(r, self.now())
