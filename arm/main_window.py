@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
             from services.local_drafts import LocalDrafts
             from services.mkb10 import catalog
             from widgets.emk.view import EmkView
+            from widgets.print_flow import PrintFlow
 
             mkb = catalog()
             self.emk = EmkView(
@@ -234,6 +235,8 @@ class MainWindow(QMainWindow):
                 mkb.search,
                 mkb.lookup,
                 can_write=can(actor, Permission.RECORD_WRITE),
+                referral_desk=ws.referrals,
+                preview=PrintFlow(self._runner, ws.referrals.archive, show_error),
             )
             self.emk.sig_title_changed.connect(self._emk_title)
             self._add_section("emk", "ЭМК  Ctrl+E", self.emk)

@@ -219,7 +219,7 @@ class TaskRunner(QObject):
         self,
         fn: Callable[[TaskHandle[T]], T],
         *,
-        lane: Lane = Lane.DB,
+        lane: Lane | str = Lane.DB,
         on_success: Callable[[T], None] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
         on_progress: Callable[[int, int, str], None] | None = None,
@@ -299,7 +299,7 @@ class TaskRunner(QObject):
             else:
                 self._call_soon(lambda: deliver(True, result))
 
-        future: Future[None] = self._lanes[lane].submit(work)
+        future: Future[None] = self._lanes[Lane(lane)].submit(work)
         del future
         return handle
 

@@ -39,6 +39,7 @@ from services.errors import ConflictError
 from services.migrations import HEAD
 from services.models import Patient, Role, Workstation
 from services.patients import list_departments
+from services.referral_desk import ReferralDesk
 from services.registry import Registry
 from services.schedule_desk import ScheduleDesk
 from services.signin import SignedIn, SignIn
@@ -60,6 +61,7 @@ class Workspace:
     registry: Registry
     schedule: ScheduleDesk
     emk: EmkDesk
+    referrals: ReferralDesk
     staff_id: int
     staff_name: str
     staff_position: str
@@ -90,6 +92,7 @@ class Station:
             registry=Registry(self.sessions, actor),
             schedule=ScheduleDesk(self.sessions, actor),
             emk=EmkDesk(self.sessions, actor),
+            referrals=ReferralDesk(self.sessions, actor),
             staff_id=who.staff_id,
             staff_name=who.short_name,
             staff_position=who.position,

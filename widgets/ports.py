@@ -26,6 +26,9 @@ class Handle(Protocol):
 
 
 class Runner(Protocol):
+    """``lane``: ``"db"`` (the default; database work, one at a time) or ``"io"`` (PACS,
+    printing, files — in parallel, never queued behind a slow query)."""
+
     def run(
         self,
         fn: Callable[[Any], T],

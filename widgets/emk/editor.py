@@ -172,6 +172,10 @@ class ProtocolEditor(QWidget):
             "Скопировать анамнез, статус и диагнозы из последнего протокола (Ctrl+Shift+P)"
         )
         self.discard = QPushButton("Удалить черновик")
+        self.referrals_button = QPushButton("Направления…  Ctrl+R")
+        self.referrals_button.setToolTip(
+            "Выписать направления по этому приёму; диагноз — основной из протокола"
+        )
         self.sign_button = QPushButton("Подписать  Ctrl+Enter")
         self.sign_button.setDefault(True)
         self.sign_button.setStyleSheet("font-weight: 600;")
@@ -188,6 +192,7 @@ class ProtocolEditor(QWidget):
         tools.addWidget(self.copy_previous)
         tools.addStretch(1)
         tools.addWidget(self.discard)
+        tools.addWidget(self.referrals_button)
         tools.addWidget(self.sign_button)
 
         # Two columns so that everything fits a 1366×768 screen without scrolling: what the
@@ -355,6 +360,12 @@ class ProtocolEditor(QWidget):
             or any(d.code or d.note.strip() for d in s.diagnoses)
             or self.amends_id is not None
         )
+
+    def main_code(self) -> str:
+        """The main diagnosis's code as picked (the first picked code if none is «основной»)."""
+        picked = [(r.value().role, r.picker.code()) for r in self.rows if r.picker.code()]
+        main = [c for role, c in picked if role == DiagnosisRole.MAIN]
+        return (main or [c for _r, c in picked] or [""])[0]
 
     def add_diagnosis(self, *, focus: bool = False) -> DiagnosisRow:
         row = DiagnosisRow(self._search, self._lookup)

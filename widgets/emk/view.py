@@ -38,11 +38,13 @@ from services.lab_types import LabPoint, LabTest
 from services.local_drafts import LocalDrafts
 from services.mkb10 import MkbEntry
 from services.models import DocKind
+from services.printouts import PrintJob
 from widgets.emk.document import DocumentPane
 from widgets.emk.editor import ProtocolEditor
 from widgets.emk.header import PatientHeader
 from widgets.emk.lab_trend import LabTrendView
 from widgets.ports import ErrorPresenter, Handle, Runner
+from widgets.referrals.list_view import ReferralList
 from widgets.rows_model import Column, RowsModel, size_columns
 
 __all__ = ["EmkView"]
@@ -112,6 +114,8 @@ class EmkView(QWidget):
         mkb_lookup: Callable[[str], MkbEntry | None],
         *,
         can_write: bool,
+        referral_desk: Any | None = None,  # services.referral_desk.ReferralDesk
+        preview: Callable[[PrintJob, QWidget], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -233,6 +237,20 @@ class EmkView(QWidget):
             self.editor.sig_signed.connect(self._signed)
             self.editor.sig_draft_state.connect(self._draft_state)
 
+        # --- referrals tab ---
+        self.referrals: ReferralList | None = None
+        if referral_desk is not None and preview is not None:
+            self.referrals = ReferralList(
+                runner, referral_desk, show_error, mkb_search, mkb_lookup, preview,
+                can_write=can_write,
+            )  # fmt: skip
+            self.tabs.addTab(self.referrals, "Направления")
+            self.referrals.sig_changed.connect(lambda pid: self._signed(pid, 0))
+            if self.editor is not None:
+                self.editor.referrals_button.clicked.connect(self.new_referrals)
+        if self.editor is not None:
+            self.editor.referrals_button.setVisible(self.referrals is not None)
+
         self.empty = QLabel("Откройте пациента из расписания или картотеки (F1, F2)")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
@@ -267,6 +285,8 @@ class EmkView(QWidget):
         QShortcut(QKeySequence("Alt+1"), self, lambda: self.tabs.setCurrentIndex(0), context=ctx)
         QShortcut(QKeySequence("Alt+2"), self, lambda: self.tabs.setCurrentIndex(1), context=ctx)
         QShortcut(QKeySequence("Alt+3"), self, self.focus_protocol, context=ctx)
+        QShortcut(QKeySequence("Alt+4"), self, self.show_referrals, context=ctx)
+        QShortcut(QKeySequence("Ctrl+R"), self, self.new_referrals, context=ctx)
         self.vitals_dialog: QWidget | None = None
 
     def _fit_sections(self) -> None:
@@ -315,6 +335,8 @@ class EmkView(QWidget):
         self._labs_loaded_for = None
         if self.editor is not None:
             self.editor.clear()
+        if self.referrals is not None:
+            self.referrals.set_patient(None)
         self.count_label.clear()
 
     def _load(self, patient_id: int, tab: str) -> None:
@@ -360,6 +382,8 @@ class EmkView(QWidget):
         self._show_rows(snap.rows)
         if self.editor is not None:
             self._load_editor(snap)
+        if self.referrals is not None:
+            self.referrals.set_patient(h.patient_id, h.title)
         self.sig_title_changed.emit(f"ЭМК — {h.full_name}")
         self.sig_patient_changed.emit(h.patient_id)
         self._go_tab(tab)
@@ -397,8 +421,24 @@ class EmkView(QWidget):
             self.focus_protocol()
         elif tab == "labs":
             self.tabs.setCurrentWidget(self.labs)
+        elif tab == "referrals":
+            self.show_referrals()
         elif tab == "documents":
             self.tabs.setCurrentIndex(0)
+
+    def show_referrals(self) -> None:
+        if self.referrals is not None and self.patient_id is not None:
+            self.tabs.setCurrentWidget(self.referrals)
+            self.referrals.table.setFocus()
+
+    def new_referrals(self) -> None:
+        """Ctrl+R: referrals for the patient on screen, with the open protocol's diagnosis."""
+        if self.referrals is None or self.patient_id is None or not self.can_write:
+            return
+        code, encounter = "", None
+        if self.editor is not None and self.editor.patient_id == self.patient_id:
+            code, encounter = self.editor.main_code(), self.editor.encounter_id
+        self.referrals.new_referrals(code, encounter)
 
     def focus_protocol(self) -> None:
         if self.editor is None or self.patient_id is None:
@@ -726,4 +766,6 @@ class EmkView(QWidget):
             tab = "labs"
         elif self.editor is not None and self.tabs.currentWidget() is self.editor:
             tab = "protocol"
+        elif self.referrals is not None and self.tabs.currentWidget() is self.referrals:
+            tab = "referrals"
         return {"patient_id": self.patient_id, "tab": tab}
