@@ -214,6 +214,53 @@ def shoot_emk(win, patient_id, wait_for, key, shoot) -> None:  # type: ignore[no
     wait_for(lambda: emk.vitals_dialog is not None and emk.vitals_dialog.isVisible())
     shoot(emk.vitals_dialog, "emk-vitals-dialog")
     emk.vitals_dialog.reject()
+    shoot_referrals(win, emk, wait_for, key, shoot)
+
+
+def shoot_referrals(win, emk, wait_for, key, shoot) -> None:  # type: ignore[no-untyped-def]
+    """The referral dialog from the protocol, the EMK's list, the booking, the 057/у preview."""
+    from services.models import ReferralKind
+
+    rl = emk.referrals
+    emk.new_referrals()
+    wait_for(lambda: rl.dialog is not None and rl.dialog.isVisible())
+    dlg = rl.dialog
+    dlg.target.setCurrentIndex(dlg.target.findData("Кардиология"))
+    dlg.justification.setPlainText(
+        "АД до 170/100 мм рт. ст. на фоне терапии лозартаном 100 мг/сут; ЭКГ: признаки ГЛЖ. "
+        "Коррекция терапии."
+    )
+    dlg.add_referral()
+    dlg.kind.setCurrentIndex(dlg.kind.findData(ReferralKind.IMAGING))
+    dlg.target.setCurrentIndex(dlg.target.findData("A06.09.005"))
+    dlg.cito.setChecked(True)
+    dlg.justification.setPlainText("Кашель 3 недели, субфебрилитет; на рентгенограмме тень справа.")
+    dlg.add_referral()
+    dlg.kind.setCurrentIndex(dlg.kind.findData(ReferralKind.LAB))
+    shoot(dlg, "referral-dialog-error-free")
+    dlg.sign()
+    wait_for(lambda: bool(dlg.errors.text()))
+    shoot(dlg, "referral-dialog-refused")
+    dlg.remove_current()
+    dlg.sign()
+    wait_for(lambda: rl.model.rowCount() >= 2)
+    emk.show_referrals()
+    row = next(i for i, r in enumerate(rl.model.rows) if r.target_specialty == "Кардиология")
+    rl.table.selectRow(row)
+    rl.book_selected()
+    wait_for(lambda: rl.dialog is not None and rl.dialog.model.rowCount() > 0)
+    shoot(rl.dialog, "referral-booking")
+    rl.dialog.book()
+    wait_for(lambda: rl.model.rows[row].status == "booked")
+    for w, h in SIZES:
+        win.resize(w, h)
+        shoot(win, f"emk-referrals-{w}x{h}")
+    flow = emk._referral_preview  # the PrintFlow the window gave the EMK
+    rl.print_selected()
+    wait_for(lambda: flow.dialog is not None and flow.dialog.isVisible())
+    flow.dialog.resize(1100, 740)
+    shoot(flow.dialog, "referral-057-preview")
+    flow.dialog.reject()
 
 
 def work_the_morning(ws: object, rows: list) -> None:  # type: ignore[type-arg]

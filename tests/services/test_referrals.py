@@ -180,6 +180,12 @@ def test_lifecycle_issued_booked_used_and_its_illegal_moves(w: World) -> None:
     # Booked twice: refused, whichever slot.
     with pytest.raises(ConflictError, match="уже записан"):
         w.book(rid, w.cardio_slots[1])
+    # The cardiologist's day shows the visit «по направлению» with its number.
+    with w.sessions() as s:
+        day = schedule.day_rows(s, w.cardio.staff_id or 0, DAY + dt.timedelta(1))
+    booked = next(r for r in day if r.appointment_id == appt)
+    assert booked.referral_number == row.number
+    assert all(r.referral_number is None for r in day if r.appointment_id != appt)
     # The visit happens: the referral is used, and can no longer be cancelled or booked.
     visit_at = at(DAY + dt.timedelta(1)) + dt.timedelta(minutes=1)
     with w.sessions() as s:

@@ -192,7 +192,6 @@ class ProtocolEditor(QWidget):
         tools.addWidget(self.copy_previous)
         tools.addStretch(1)
         tools.addWidget(self.discard)
-        tools.addWidget(self.referrals_button)
         tools.addWidget(self.sign_button)
 
         # Two columns so that everything fits a 1366×768 screen without scrolling: what the
@@ -221,6 +220,7 @@ class ProtocolEditor(QWidget):
                 add_row = QHBoxLayout()
                 add_row.addWidget(self.add_dx)
                 add_row.addStretch(1)
+                add_row.addWidget(self.referrals_button)  # referrals follow from the diagnosis
                 lay.addLayout(add_row)
             label = QLabel(title)
             label.setStyleSheet("font-weight: 600; margin-top: 4px;")

@@ -239,6 +239,7 @@ class EmkView(QWidget):
 
         # --- referrals tab ---
         self.referrals: ReferralList | None = None
+        self._referral_preview = preview
         if referral_desk is not None and preview is not None:
             self.referrals = ReferralList(
                 runner, referral_desk, show_error, mkb_search, mkb_lookup, preview,

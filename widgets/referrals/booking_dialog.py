@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from services.clock import clinic_tz
 from services.errors import ConflictError
 from services.referrals import BookingSlot, ReferralRow
 from widgets.ports import ErrorPresenter, Runner
@@ -29,11 +30,12 @@ from widgets.rows_model import Column, RowsModel, size_columns
 
 __all__ = ["BookingDialog"]
 
+_TZ = clinic_tz()
 _WEEKDAY = ("пн", "вт", "ср", "чт", "пт", "сб", "вс")
 
 
 def _when(b: BookingSlot) -> str:
-    t = b.starts_at.astimezone()
+    t = b.starts_at.astimezone(_TZ)
     return f"{_WEEKDAY[t.weekday()]} {t:%d.%m.%Y}"
 
 
@@ -65,7 +67,7 @@ class BookingDialog(QDialog):
         head.setTextFormat(Qt.TextFormat.RichText)
         columns: list[Column[BookingSlot]] = [
             Column("Дата", _when, "пн 00.00.0000"),
-            Column("Время", lambda b: f"{b.starts_at.astimezone():%H:%M}", "00:00"),
+            Column("Время", lambda b: f"{b.starts_at.astimezone(_TZ):%H:%M}", "00:00"),
             Column("Врач", lambda b: b.doctor, "Константинопольская А. А."),
             Column("Должность", lambda b: b.position, "Врач-оториноларинголог"),
         ]

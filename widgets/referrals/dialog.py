@@ -136,6 +136,7 @@ class ReferralDialog(QDialog):
         self.batch = QListWidget()
         self.batch.setAccessibleName("Направления в этом наборе")
         self.batch.setMinimumWidth(300)
+        self.batch.setWordWrap(True)  # «2. Лучевая диагностика: Компьютерная томография …» whole
         self.add_button = QPushButton("+ Ещё направление  Ctrl+N")
         self.remove_button = QPushButton("Убрать из набора")
         left = QVBoxLayout()

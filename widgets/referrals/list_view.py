@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from services.clock import clinic_tz
 from services.mkb10 import MkbEntry
 from services.printouts import PrintJob
 from services.referrals import ReferralPrint, ReferralRow, ReferralStatus
@@ -38,6 +39,7 @@ from widgets.rows_model import Column, RowsModel, size_columns
 __all__ = ["ReferralList"]
 
 St = ReferralStatus
+_TZ = clinic_tz()
 _STATUS_COLOUR = {
     St.ISSUED: "#1565c0",
     St.BOOKED: "#2e7d32",
@@ -49,7 +51,7 @@ _STATUS_COLOUR = {
 
 def _status_text(r: ReferralRow) -> str:
     if r.status == St.BOOKED and r.booked_at is not None:
-        return f"записан {r.booked_at.astimezone():%d.%m %H:%M}, {r.booked_with}"
+        return f"записан {r.booked_at.astimezone(_TZ):%d.%m %H:%M}, {r.booked_with}"
     if r.status == St.CANCELLED:
         return f"аннулировано: {r.cancel_reason}"
     return r.status.text

@@ -5,7 +5,7 @@
 * PrintPreviewDialog constructed with the bytes → first page painted ≤ 300 ms — anchor: the
   same page rendered to an image by PDFium alone.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/printing.py [--rounds 50]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/print_forms.py [--rounds 50]
 """
 
 from __future__ import annotations
