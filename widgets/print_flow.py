@@ -9,14 +9,16 @@ it was on paper.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QWidget
 
 from services.printouts import PrintJob
+
+if TYPE_CHECKING:
+    from widgets.print_preview import PrintPreviewDialog
 from widgets.ports import ErrorPresenter, Runner
-from widgets.print_preview import PrintPreviewDialog
 
 __all__ = ["PrintFlow"]
 
@@ -32,6 +34,9 @@ class PrintFlow:
         self.archived: list[int] = []
 
     def __call__(self, job: PrintJob, parent: QWidget) -> PrintPreviewDialog:
+        # PDFium and the form kit load on the first print, not at sign-in (~0.3 s).
+        from widgets.print_preview import PrintPreviewDialog
+
         title = job.title + (" — ДУБЛИКАТ" if job.duplicate else "")
         dlg = PrintPreviewDialog(job.pdf, title=title, filename=job.filename, parent=parent)
         dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

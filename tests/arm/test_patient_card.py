@@ -102,7 +102,9 @@ def test_patient_card_opens_the_patient_and_never_signs_in(qtbot: QtBot, desk: D
     qtbot.wait(500)
 
     _sign_in(qtbot, win, desk.registrar)  # the staff card in slot 0 stays in
-    qtbot.waitUntil(lambda: win.patients is not None and win.work.isVisible(), timeout=5_000)
+    qtbot.waitUntil(
+        lambda: win.patients is not None and win.work.isVisible(), timeout=10_000
+    )  # sign-in builds the window
     card.insert()
     assert win.patients is not None
     view = win.patients.card_view

@@ -33,7 +33,6 @@ from services.referrals import ReferralPrint, ReferralRow, ReferralStatus
 from widgets.ports import ErrorPresenter, Runner
 from widgets.referrals.booking_dialog import BookingDialog
 from widgets.referrals.dialog import ReferralDialog
-from widgets.referrals.print_job import referral_job
 from widgets.rows_model import Column, RowsModel, size_columns
 
 __all__ = ["ReferralList"]
@@ -310,6 +309,8 @@ class ReferralList(QWidget):
                 self._preview(job, self)
 
         def render(data: ReferralPrint) -> None:
+            from widgets.referrals.print_job import referral_job  # reportlab: on first print
+
             self._runner.run(
                 lambda _st: referral_job(data),
                 lane="io",
