@@ -105,6 +105,19 @@ class PcscCard:
 
     def transmit(self, command: bytes) -> tuple[bytes, int]:
         hr, resp = scard.SCardTransmit(self._card, self._proto, list(command))
+        if hr == scard.SCARD_W_RESET_CARD:
+            # Another connection reset the card in shared mode (the previous user's session
+            # closing with a reset, right as this one opened): the card is still there.
+            # PC/SC wants the reset acknowledged by a reconnect; whatever the card had
+            # verified is forgotten, so a PIN-protected command is simply refused by the card.
+            hr, self._proto = scard.SCardReconnect(
+                self._card,
+                scard.SCARD_SHARE_SHARED,
+                scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1,
+                scard.SCARD_LEAVE_CARD,
+            )
+            if hr == scard.SCARD_S_SUCCESS:
+                hr, resp = scard.SCardTransmit(self._card, self._proto, list(command))
         if hr != scard.SCARD_S_SUCCESS:
             raise self._error(hr)
         if len(resp) < 2:

@@ -304,3 +304,32 @@ def test_cli_enrolls_the_inserted_card_and_revokes_it(
     with pytest.raises(CardRefused, match="отозвана"):
         signin.identify(reader)
     assert [a for a, _ in _events(sessions, "card.")] == ["card.enroll", "card.revoke"]
+
+
+def test_a_reset_by_another_connection_is_not_taken_for_a_pulled_card(
+    world, pcscd: PrivatePcscd
+) -> None:  # type: ignore[no-untyped-def]
+    """One connection closing with a reset (the previous session ending) while another is open
+    on the same card: PC/SC answers the second one's next command «card was reset»; the card is
+    still in, so it reconnects and goes on — and has forgotten the PIN, as a reset must."""
+    from services.card import apdu
+    from services.card.pcsc import PcscCard
+
+    sessions, signin, add = world
+    doc = add(surname="Сбросова")
+    doc.card.insert()
+    reader = pcscd.readers[0]
+    _wait_present(reader, signin)
+    first, second = PcscCard(reader), PcscCard(reader)
+    try:
+        _data, sw = second.transmit(apdu.select_applet())
+        assert sw == 0x9000
+        _data, sw = second.transmit(apdu.verify_pin("1234"))
+        assert sw == 0x9000
+        first.close()  # disconnects with SCARD_RESET_CARD
+        _data, sw = second.transmit(apdu.select_applet())  # W_RESET_CARD → reconnect → retry
+        assert sw == 0x9000
+        _data, sw = second.transmit(apdu.verify_pin(None))
+        assert sw & 0xFFF0 == 0x63C0  # PIN no longer verified: tries left are reported
+    finally:
+        second.close()
