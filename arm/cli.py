@@ -10,6 +10,14 @@ arm admin set-db-password store the database password in the OS keyring
 arm admin schedule generate --staff 12 --from 2026-12-01 --to 2026-12-31 \
     --week "пн-пт 08:00-14:00; сб 09:00-13:00" [--slot-minutes 15] [--room 305]
                           open a doctor's slots for a period by a weekly pattern
+arm admin print calibration [--out FILE]   the calibration sheet (with the current offset)
+arm admin print offset X Y  this PC's printer offset in mm for pre-printed blanks (site config)
+arm sms dispatch [--once]  deliver the SMS outbox through Kannel (run as a service)
+arm sms set-password      store the SMS gateway's password in the OS keyring
+arm access redeem --phone +79161234567 --code 123456
+                          what the portal calls: redeem a child-access code
+arm access check --grant N
+                          is this child access on right now (exit 0) or not (exit 1)
 arm --database-url URL admin workstation register --room 214 [--department …] [--code …]
                           this PC in its room: site config + password in the keyring
 """
@@ -116,6 +124,40 @@ def _parser() -> argparse.ArgumentParser:
         help="length of a slot in minutes, 5-120 (default 15)",
     )
     gen.add_argument("--room", metavar="NUMBER", help="number of the room (кабинет) for the slots")
+    sms_cmd = sub.add_parser("sms", help="the SMS outbox").add_subparsers(
+        dest="sms_command", required=True
+    )
+    dispatch = sms_cmd.add_parser(
+        "dispatch",
+        help="deliver queued SMS through the gateway",
+        description="Deliver the outbox through Kannel, retrying while it is down, and take "
+        "its delivery reports. Runs until stopped; --once makes one pass and exits.",
+    )
+    dispatch.add_argument("--once", action="store_true", help="one pass, no delivery reports")
+    sms_cmd.add_parser("set-password", help="store the SMS gateway's password in the keyring")
+    access = sub.add_parser("access", help="child EMK access codes").add_subparsers(
+        dest="access_command", required=True
+    )
+    redeem = access.add_parser("redeem", help="redeem a code as the portal does")
+    redeem.add_argument("--phone", required=True, help="the parent's mobile number")
+    redeem.add_argument("--code", required=True, help="the code from the SMS")
+    check = access.add_parser("check", help="is a grant's access on right now")
+    check.add_argument("--grant", type=int, required=True, metavar="ID")
+    printing = admin.add_parser("print", help="printing on pre-printed blanks").add_subparsers(
+        dest="print_command", required=True
+    )
+    calib = printing.add_parser(
+        "calibration",
+        help="write the calibration sheet as a PDF to print at 100 %%",
+        description="Print the PDF at 100 %% scale, measure cross А from the paper's left and "
+        "top edges, and set the difference from 20 mm, negated, with «arm admin print offset».",
+    )
+    calib.add_argument("--out", default="calibration.pdf", help="the PDF to write")
+    offset = printing.add_parser(
+        "offset", help="set this PC's printer offset in mm, e.g. «arm admin print offset 1.5 -0.8»"
+    )
+    offset.add_argument("x", type=float, help="mm to the right (negative: to the left)")
+    offset.add_argument("y", type=float, help="mm down (negative: up)")
     from arm.admin_workstation import add_parser as add_workstation_parser
 
     add_workstation_parser(admin)
@@ -190,6 +232,12 @@ def _run(args: argparse.Namespace) -> int:
         set_db_password(url, getpass.getpass(f"Пароль для {url}: "))
         print("сохранено в хранилище ключей")  # noqa: T201
         return 0
+    if args.command == "admin" and args.admin_command == "print":
+        return _print_command(args, settings)
+    if args.command == "sms":
+        return _sms_command(args, settings)
+    if args.command == "access":
+        return _access_command(args, settings)
     if args.command == "admin" and args.admin_command == "card":
         return _card_command(args, settings)
     if args.command == "admin" and args.admin_command == "schedule":
@@ -199,6 +247,85 @@ def _run(args: argparse.Namespace) -> int:
 
         return register_workstation(args, settings)
     raise AssertionError(args)
+
+
+def _print_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.print_command == "calibration":
+        from printing.calibration import render_calibration_sheet
+        from printing.page import PrintOptions
+
+        pdf = render_calibration_sheet(PrintOptions(offset_mm=settings.print_offset))
+        Path(args.out).write_bytes(pdf)
+        x, y = settings.print_offset
+        print(f"{args.out}: напечатайте в масштабе 100 % (смещение сейчас {x:g}; {y:g} мм)")  # noqa: T201
+        return 0
+    from arm.settings import parse_offset, site_config_path, update_config_file
+
+    x, y = parse_offset(f"{args.x},{args.y}", source="arm admin print offset")
+    path = site_config_path()
+    try:
+        update_config_file(path, {"printing": {"offset_mm": f"{x:g},{y:g}"}})
+    except PermissionError:
+        print(f"нет права записи в {path}: запустите от имени администратора (sudo)",  # noqa: T201
+              file=sys.stderr)  # fmt: skip
+        return 1
+    print(f"смещение печати {x:g}; {y:g} мм записано в {path}")  # noqa: T201
+    return 0
+
+
+def _sms_command(args: argparse.Namespace, settings: Settings) -> int:
+    if args.sms_command == "set-password":
+        from services.secrets import set_sms_password
+
+        if not settings.sms_gateway_url:
+            print("задайте [sms] gateway_url в настройках", file=sys.stderr)  # noqa: T201
+            return 2
+        url, user = settings.sms_gateway_url, settings.sms_username
+        set_sms_password(url, user, getpass.getpass(f"Пароль {user}@{url}: "))
+        print("сохранено в хранилище ключей")  # noqa: T201
+        return 0
+    from arm.sms_service import SmsService, gateway_config
+    from services.db import make_session_factory
+    from services.kannel import KannelGateway
+    from services.sms import Dispatcher
+
+    config = gateway_config(settings)
+    if config is None:
+        print("шлюз SMS не настроен: задайте [sms] gateway_url", file=sys.stderr)  # noqa: T201
+        return 2
+    sessions = make_session_factory(_engine(settings, migrate=settings.is_embedded))
+    if args.once:
+        report = Dispatcher(sessions, KannelGateway(config)).run_once()
+        print(  # noqa: T201
+            f"отправлено {report.sent}, отложено {report.retried}, "
+            f"под вопросом {report.uncertain}, просрочено {report.expired}"
+        )
+        return 0
+    service = SmsService(sessions, config, dlr_listen=settings.sms_dlr_listen)
+    try:
+        service.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _access_command(args: argparse.Namespace, settings: Settings) -> int:
+    from services import child_access
+    from services.db import make_session_factory
+
+    sessions = make_session_factory(_engine(settings, migrate=settings.is_embedded))
+    with sessions() as session:
+        if args.access_command == "check":
+            on = child_access.check(session, args.grant)
+            print("доступ открыт" if on else "доступа нет")  # noqa: T201
+            return 0 if on else 1
+        try:
+            done = child_access.redeem(session, args.phone, args.code)
+        except child_access.CodeRejected as exc:
+            print(f"arm: {exc}", file=sys.stderr)  # noqa: T201
+            return 1
+    print(f"код принят: доступ открыт (grant {done.grant_id})")  # noqa: T201
+    return 0
 
 
 def _card_command(args: argparse.Namespace, settings: Settings) -> int:

@@ -20,7 +20,12 @@ from types import TracebackType
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from dicom.errors import DicomError, RetrieveCancelled
 from services.errors import ArmError, Cancelled, PeerUnavailable
+
+# The expected failures of each domain layer (``services`` and ``dicom`` are siblings, so each
+# has its own base); anything else is a bug.
+EXPECTED: tuple[type[BaseException], ...] = (ArmError, DicomError)
 
 __all__ = ["install_excepthooks", "show_error", "user_message"]
 
@@ -34,7 +39,7 @@ BUG_MESSAGE = (
 
 
 def user_message(exc: BaseException) -> str:
-    if isinstance(exc, ArmError):
+    if isinstance(exc, EXPECTED):
         return str(exc)
     return BUG_MESSAGE
 
@@ -49,11 +54,11 @@ def show_error(
     retry: Callable[[], None] | None = None,
 ) -> QMessageBox | None:
     """Show ``exc`` to the user; returns the (non-modal) box, or None when nothing is shown."""
-    if isinstance(exc, Cancelled):
+    if isinstance(exc, Cancelled | RetrieveCancelled):
         return None
     if os.environ.get("ARM_RAISE_ERRORS") == "1":
         raise exc
-    expected = isinstance(exc, ArmError)
+    expected = isinstance(exc, EXPECTED)
     if expected:
         log.info("shown to user: %s: %s", type(exc).__name__, exc)
     else:

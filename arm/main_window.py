@@ -236,7 +236,15 @@ class MainWindow(QMainWindow):
                 mkb.lookup,
                 can_write=can(actor, Permission.RECORD_WRITE),
                 referral_desk=ws.referrals,
+                # One print flow: every desk's archive is the same printouts archive.
                 preview=PrintFlow(self._runner, ws.referrals.archive, show_error),
+                prescription_desk=ws.prescriptions,
+                sick_leave_desk=ws.sick_leave,
+                vk_chairs=ws.schedule.doctors if can(actor, Permission.SCHEDULE) else None,
+                print_offset_mm=self._settings.print_offset,
+                open_child_access=(
+                    self.patients.open_child_access if can(actor, Permission.CHILD_ACCESS) else None
+                ),
             )
             self.emk.sig_title_changed.connect(self._emk_title)
             self._add_section("emk", "ЭМК  Ctrl+E", self.emk)
@@ -632,4 +640,6 @@ class MainWindow(QMainWindow):
         self.scanner.stop()
         if self.tray is not None:
             self.tray.close()
+        if self.station is not None and self.station.sms is not None:
+            self.station.sms.stop()
         event.accept()

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from arm.errors import show_error
 from arm.tasks import TaskRunner
 from arm.workspace import Workspace
+from services.access import Permission, can
 from services.patients import PatientInput
 from widgets.patient_card.register_dialog import RegisterDialog
 from widgets.patient_card.view import PatientCardView
 from widgets.registry.view import RegistryView
+
+if TYPE_CHECKING:
+    from widgets.child_access.dialog import ChildAccessDialog
 
 __all__ = ["PatientsSection"]
 
@@ -31,6 +37,7 @@ class PatientsSection(QStackedWidget):
         self._runner = runner
         self._ws = workspace
         self.register_dialog: RegisterDialog | None = None
+        self.child_access_dialog: ChildAccessDialog | None = None
         self.registry_view = RegistryView(
             runner, workspace.registry.search, show_error, page_size=page_size
         )
@@ -44,6 +51,52 @@ class PatientsSection(QStackedWidget):
         self.card_view.sig_open_requested.connect(self.open_patient)
         self.card_view.sig_back_requested.connect(self.show_search)
         self.card_view.sig_title_changed.connect(self.sig_title_changed)
+        if can(workspace.child_access.actor, Permission.CHILD_ACCESS):
+            self.registry_view.sig_child_access_requested.connect(
+                lambda pid: self.open_child_access(pid, self)
+            )
+            self.card_view.sig_child_access_requested.connect(
+                lambda pid: self.open_child_access(pid, self)
+            )
+        else:
+            self.registry_view.more_button.setVisible(False)
+            self.registry_view.child_access_action.setEnabled(False)
+            self.card_view.child_access.setEnabled(False)
+
+    def open_child_access(self, child_id: int, parent: QWidget) -> ChildAccessDialog:
+        """The «Доступ к ЭМК ребенка» form, from the journal, the card or the EMK."""
+        from widgets.child_access.dialog import ChildAccessDialog
+        from widgets.print_flow import PrintFlow
+
+        ws = self._ws
+        dlg = ChildAccessDialog(
+            self._runner,
+            ws.child_access,
+            ws.registry,
+            show_error,
+            child_id,
+            ws.departments,
+            preview=PrintFlow(self._runner, ws.child_access.archive, show_error),
+            parent=parent,
+        )
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        # A relation added in the form shows on the card behind it when the form closes.
+        dlg.finished.connect(lambda _r: self._after_child_access(child_id, parent))
+        self.child_access_dialog = dlg
+        dlg.open()
+        return dlg
+
+    def _after_child_access(self, child_id: int, parent: QWidget) -> None:
+        self.child_access_dialog = None
+        card = self.card_view.card
+        if card is not None and card.id == child_id and not self.card_view.dirty:
+            self.card_view.load(child_id)
+
+        def back() -> None:
+            parent.window().activateWindow()
+            parent.setFocus()
+
+        QTimer.singleShot(0, back)
 
     def open_patient(self, patient_id: int) -> None:
         """Open a card; unsaved edits in the one on screen (or hidden behind the search,

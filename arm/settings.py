@@ -29,7 +29,14 @@ import platformdirs
 
 from services.errors import ValidationError
 
-__all__ = ["SITE_CONFIG", "Settings", "load_settings", "site_config_path", "update_config_file"]
+__all__ = [
+    "SITE_CONFIG",
+    "Settings",
+    "load_settings",
+    "parse_offset",
+    "site_config_path",
+    "update_config_file",
+]
 
 SITE_CONFIG = Path("/etc/arm/arm.toml")
 APP_NAME = "arm"
@@ -76,6 +83,38 @@ class Settings:
     idle_lock_minutes: int = 10
     """Lock the screen after this long without keyboard or mouse (0 = never)."""
 
+    sms_gateway_url: str = ""
+    """Kannel's sendsms URL (``http://sms.gp12.local:13013/cgi-bin/sendsms``); empty: codes
+    wait in the outbox until a dispatcher with a gateway runs.  The password is in the
+    keyring (``arm sms set-password``), or ``ARM_SMS_PASSWORD`` for a service unit."""
+
+    sms_username: str = "arm"
+    sms_sender: str = "ARM"
+
+    sms_dlr_listen: str = "127.0.0.1:13180"
+    """Where the dispatcher takes Kannel's delivery reports (host:port)."""
+
+    sms_dispatch_in_app: bool = False
+    """Run the SMS dispatcher inside this ARM (one-PC setups and the demo); a polyclinic
+    runs ``arm sms dispatch`` as a service on one machine instead."""
+
+    child_access_code_hours: int = 24
+    """How long a child-access code sent by SMS stays valid."""
+
+    prescription_region: str = "45"
+    """The first two ОКАТО digits of the polyclinic's region: the series of a computer-made
+    148-1/у-04(л) begins with them (1094н прил. 3 п. 1); 45 is Moscow."""
+
+    print_offset_mm: str = "0,0"
+    """This PC's printer offset «x,y» in mm for forms filled onto pre-printed blanks
+    (148-1/у-88, the 347н sick-leave blank): measured once on the calibration sheet
+    (``arm admin print calibration``), set with ``arm admin print offset``."""
+
+    @property
+    def print_offset(self) -> tuple[float, float]:
+        """:attr:`print_offset_mm` as numbers; load_settings has already checked it."""
+        return parse_offset(self.print_offset_mm)
+
     @property
     def effective_patient_readers(self) -> tuple[str, ...]:
         if self.patient_readers or not self.demo:
@@ -108,7 +147,40 @@ _TOML_KEYS: dict[tuple[str, str], str] = {
     ("cards", "readers"): "card_readers",
     ("cards", "patient_readers"): "patient_readers",
     ("cards", "idle_lock_minutes"): "idle_lock_minutes",
+    ("sms", "gateway_url"): "sms_gateway_url",
+    ("sms", "username"): "sms_username",
+    ("sms", "sender"): "sms_sender",
+    ("sms", "dlr_listen"): "sms_dlr_listen",
+    ("sms", "dispatch_in_app"): "sms_dispatch_in_app",
+    ("child_access", "code_hours"): "child_access_code_hours",
+    ("printing", "offset_mm"): "print_offset_mm",
+    ("prescriptions", "region_code"): "prescription_region",
 }
+
+MAX_OFFSET_MM = 20.0  # more than this is a wrong measurement or a misfed blank, not an offset
+
+
+def parse_offset(text: str, *, source: str = "настройка printing.offset_mm") -> tuple[float, float]:
+    """«1.5,-0.8» (or «1,5; -0,8» as a Russian user writes it) → (1.5, -0.8) mm.
+
+    Raises:
+        ValidationError: not two numbers, or either beyond ±20 mm.
+    """
+    if ";" in text or len(text.split()) == 2:
+        parts = [p.strip().replace(",", ".") for p in text.replace(";", " ").split()]
+    else:
+        parts = text.split(",")
+    try:
+        x, y = (float(p) for p in parts)
+    except ValueError:  # also: not exactly two values
+        raise ValidationError(
+            f"Смещение печати ({source})", f"нужно два числа в мм «x,y», а не {text!r}"
+        ) from None
+    if abs(x) > MAX_OFFSET_MM or abs(y) > MAX_OFFSET_MM:
+        raise ValidationError(
+            f"Смещение печати ({source})", f"не больше {MAX_OFFSET_MM:g} мм по каждой оси"
+        )
+    return x, y
 
 
 def _coerce(name: str, value: object, source: str) -> object:
@@ -231,4 +303,11 @@ def load_settings(
     values.update(_from_toml(user))
     values.update(_from_env(env))
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    parse_offset(settings.print_offset_mm)  # a wrong offset is said at start, not at printing
+    if not (len(settings.prescription_region) == 2 and settings.prescription_region.isdigit()):
+        raise ValidationError(
+            "Настройка prescriptions.region_code",
+            f"две цифры ОКАТО региона (Москва — 45), а не {settings.prescription_region!r}",
+        )
+    return settings

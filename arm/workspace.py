@@ -11,6 +11,7 @@ signs in with their card and is thrown away when someone else signs in.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,9 +22,12 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from arm.settings import Settings
+from arm.sms_service import SmsService, gateway_config
 from services import roaming, secrets
 from services.card.oms import OmsHolder
 from services.card.session import Transmit
+from services.child_access import DEFAULT_CODE_TTL
+from services.child_access_desk import ChildAccessDesk
 from services.db import (
     create_db_engine,
     current_revision,
@@ -39,9 +43,12 @@ from services.errors import ConflictError
 from services.migrations import HEAD
 from services.models import Patient, Role, Workstation
 from services.patients import list_departments
+from services.prescription_desk import PrescriptionDesk
+from services.prescriptions import REGION_CODE
 from services.referral_desk import ReferralDesk
 from services.registry import Registry
 from services.schedule_desk import ScheduleDesk
+from services.sick_leave_desk import SickLeaveDesk
 from services.signin import SignedIn, SignIn
 from services.tasks import TaskState
 
@@ -62,6 +69,9 @@ class Workspace:
     schedule: ScheduleDesk
     emk: EmkDesk
     referrals: ReferralDesk
+    prescriptions: PrescriptionDesk
+    sick_leave: SickLeaveDesk
+    child_access: ChildAccessDesk
     staff_id: int
     staff_name: str
     staff_position: str
@@ -84,6 +94,9 @@ class Station:
     database: str
     demo_cards: dict[str, Path]
     demo_patient: OmsHolder | None = None  # the OMS card in the demo's tray
+    code_ttl: dt.timedelta = DEFAULT_CODE_TTL  # a child-access code's life
+    region_code: str = REGION_CODE  # the 148-1/у-04(л) series' region
+    sms: SmsService | None = None  # the in-app SMS dispatcher (demo, one-PC setups)
 
     def workspace_for(self, who: SignedIn) -> Workspace:
         actor = who.actor(self.workstation_id)
@@ -93,6 +106,9 @@ class Station:
             schedule=ScheduleDesk(self.sessions, actor),
             emk=EmkDesk(self.sessions, actor),
             referrals=ReferralDesk(self.sessions, actor),
+            prescriptions=PrescriptionDesk(self.sessions, actor, region_code=self.region_code),
+            sick_leave=SickLeaveDesk(self.sessions, actor),
+            child_access=ChildAccessDesk(self.sessions, actor, self.code_ttl),
             staff_id=who.staff_id,
             staff_name=who.short_name,
             staff_position=who.position,
@@ -155,6 +171,13 @@ def open_station(settings: Settings, state: TaskState) -> Station:
         departments = list_departments(s)
     if ws_id is None:
         log.warning("workstation %r is not registered; audit events will not name it", code)
+    sms_service = None
+    if settings.demo and not settings.sms_gateway_url:
+        sms_service = SmsService.for_demo(sessions, settings.data_dir).start()
+    elif settings.sms_dispatch_in_app:
+        sms_service = SmsService(
+            sessions, gateway_config(settings), dlr_listen=settings.sms_dlr_listen
+        ).start()
     return Station(
         engine=engine,
         sessions=sessions,
@@ -165,6 +188,9 @@ def open_station(settings: Settings, state: TaskState) -> Station:
         database=describe_database(settings.effective_database_url),
         demo_cards=demo_cards,
         demo_patient=demo_patient,
+        code_ttl=dt.timedelta(hours=settings.child_access_code_hours),
+        region_code=settings.prescription_region,
+        sms=sms_service,
     )
 
 

@@ -40,7 +40,7 @@ def main() -> int:
     from arm.settings import load_settings
     from arm.style import STYLE_SHEET
     from arm.tasks import TaskRunner
-    from services.models import FamilyRelation
+    from services.models import FamilyRelation, Patient
     from services.visits import Move
 
     app = QApplication(sys.argv)
@@ -135,7 +135,8 @@ def main() -> int:
     with ws.engine.connect() as conn:
         child = conn.execute(
             select(FamilyRelation.patient_id)
-            .where(FamilyRelation.is_legal_representative)
+            .join(Patient, Patient.id == FamilyRelation.patient_id)
+            .where(FamilyRelation.is_legal_representative, Patient.policy_number.is_not(None))
             .order_by(FamilyRelation.patient_id)
             .limit(1)
         ).scalar_one()
@@ -159,6 +160,10 @@ def main() -> int:
     wait_for(lambda: dlg.results_model.rowCount() > 0 and not dlg.results_model.loading)
     shoot(dlg, "relation-dialog")
     dlg.reject()
+    shoot_child_access(win, card, wait_for, key, shoot)
+    station = win.station
+    if station is not None and station.sms is not None:
+        station.sms.stop()  # the demo's Kannel
     runner.shutdown(wait=True)
     rig.close()
     return 0
@@ -261,6 +266,70 @@ def shoot_referrals(win, emk, wait_for, key, shoot) -> None:  # type: ignore[no-
     flow.dialog.resize(1100, 740)
     shoot(flow.dialog, "referral-057-preview")
     flow.dialog.reject()
+
+
+def shoot_child_access(win, card, wait_for, key, shoot) -> None:  # type: ignore[no-untyped-def]
+    """«Доступ к ЭМК ребенка» from the child's card: the form, a refusal, a code sent and
+    delivered by the demo's fake SMSC, the history with a revoked row."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from services.child_access import CodeStatus
+
+    QApplication.processEvents()
+    win.activateWindow()
+    wait_for(win.isActiveWindow, 5000)
+    card.setFocus()
+    key(card, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    section = win.patients
+    wait_for(lambda: section.child_access_dialog is not None)
+    dlg = section.child_access_dialog
+    wait_for(lambda: dlg._form is not None)
+    dlg.resize(1240, 720)
+    shoot(dlg, "child-access-form")
+    dlg.relative.setCurrentIndex(1)
+    dlg.relative.activated.emit(1)
+    dlg.phone.setText("8 495 123-45-67")
+    dlg.send()
+    wait_for(lambda: dlg.errors["phone"].isVisible())
+    shoot(dlg, "child-access-refusal")
+    dlg.phone.setText("+7 916 555-12-34")
+    dlg.signed.setChecked(True)
+    dlg.send()
+    wait_for(lambda: len(dlg.history_model.rows) >= 1)
+    wait_for(lambda: dlg.history_model.rows[0].status == CodeStatus.DELIVERED, 30_000)
+    shoot(dlg, "child-access-delivered")
+    # A second relative, then revoke the first: the history keeps both.
+    if dlg.relative.count() > 3:
+        dlg.relative.setCurrentIndex(2)
+        dlg.relative.activated.emit(2)
+        dlg.phone.setText("+7 903 555-00-11")
+        dlg.signed.setChecked(True)
+        dlg.send()
+        wait_for(lambda: len(dlg.history_model.rows) >= 2)
+    first = dlg.history_model.rows[-1]
+    dlg.revoke(first.id)
+    wait_for(lambda: dlg.reason_dialog is not None and dlg.reason_dialog.isVisible())
+    shoot(dlg.reason_dialog, "child-access-revoke")
+    dlg.reason_dialog.reason.setEditText("Заявление родителя (законного представителя)")
+    dlg.reason_dialog.buttons.accepted.emit()
+    wait_for(lambda: any(r.status == CodeStatus.REVOKED for r in dlg.history_model.rows))
+    for w, h in ((1240, 720), (1300, 700)):
+        dlg.resize(w, h)
+        shoot(dlg, f"child-access-history-{w}x{h}")
+    dlg.reject()
+    # The same child's EMK: the header's «Доступ к ЭМК ребенка» beside the signal data.
+    child = dlg.child_id
+    win.open_emk(child)
+    emk = win.emk
+    QApplication.processEvents()
+    box = emk.leave_box  # the visit's protocol is still open: keep it as a draft and go
+    if box is not None:
+        box.buttons()[0].click()
+    wait_for(lambda: emk.patient_id == child and emk.header.child_access_button.isVisible())
+    for w, h in ((1920, 1080), (1366, 768)):
+        win.resize(w, h)
+        shoot(win, f"emk-child-{w}x{h}")
 
 
 def work_the_morning(ws: object, rows: list) -> None:  # type: ignore[type-arg]

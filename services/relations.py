@@ -46,6 +46,7 @@ KIND_LABELS: dict[RelationKind, str] = {
     RelationKind.FATHER: "отец",
     RelationKind.GUARDIAN: "опекун",
     RelationKind.TRUSTEE: "попечитель",
+    RelationKind.ADOPTIVE_PARENT: "усыновитель",
     RelationKind.GRANDPARENT: "бабушка / дедушка",
     RelationKind.SPOUSE: "супруг(а)",
     RelationKind.SIBLING: "брат / сестра",
@@ -63,6 +64,8 @@ def reverse_label(kind: RelationKind, sex: Sex) -> str:
             return "сын" if male else "дочь"
         case RelationKind.GUARDIAN | RelationKind.TRUSTEE:
             return "подопечный" if male else "подопечная"
+        case RelationKind.ADOPTIVE_PARENT:
+            return "усыновлённый" if male else "удочерённая"
         case RelationKind.GRANDPARENT:
             return "внук" if male else "внучка"
         case RelationKind.SPOUSE:
@@ -216,6 +219,30 @@ def _validate(
                             "Законный представитель", "родитель — не моложе 16 лет", key="legal"
                         )
                     )
+            elif kind == RelationKind.ADOPTIVE_PARENT:
+                # ст. 127 СК РФ: adopters are adults; a court decision is the basis.
+                if age_on(patient.birth_date, valid_from) >= 18:
+                    errors.append(
+                        ValidationError(
+                            "Законный представитель",
+                            "усыновитель представляет только несовершеннолетнего",
+                            key="legal",
+                        )
+                    )
+                if rel_age < 18:
+                    errors.append(
+                        ValidationError(
+                            "Законный представитель", "усыновитель — совершеннолетний", key="legal"
+                        )
+                    )
+                if not basis:
+                    errors.append(
+                        ValidationError(
+                            "Документ-основание",
+                            "для усыновителя обязателен (решение суда об усыновлении)",
+                            key="basis",
+                        )
+                    )
             elif kind in (RelationKind.GUARDIAN, RelationKind.TRUSTEE):
                 if rel_age < 18:
                     errors.append(
@@ -237,7 +264,7 @@ def _validate(
                 errors.append(
                     ValidationError(
                         "Законный представитель",
-                        "только родитель, опекун или попечитель",
+                        "только родитель, усыновитель, опекун или попечитель",
                         key="legal",
                     )
                 )

@@ -11,7 +11,15 @@ import keyring.errors
 from keyring.backend import KeyringBackend
 from sqlalchemy.engine import make_url
 
-__all__ = ["SERVICE", "MemoryKeyring", "db_password", "db_secret_name", "set_db_password"]
+__all__ = [
+    "SERVICE",
+    "MemoryKeyring",
+    "db_password",
+    "db_secret_name",
+    "set_db_password",
+    "set_sms_password",
+    "sms_password",
+]
 
 SERVICE = "arm"
 
@@ -34,6 +42,22 @@ def db_password(url: str) -> str | None:
 
 def set_db_password(url: str, password: str) -> None:
     keyring.set_password(SERVICE, db_secret_name(url), password)
+
+
+def _sms_secret_name(url: str, username: str) -> str:
+    return f"sms:{username}@{url}"
+
+
+def sms_password(url: str, username: str) -> str | None:
+    """The SMS gateway's password for this sendsms URL and user, if one is stored."""
+    try:
+        return keyring.get_password(SERVICE, _sms_secret_name(url, username))
+    except keyring.errors.KeyringError:
+        return None
+
+
+def set_sms_password(url: str, username: str, password: str) -> None:
+    keyring.set_password(SERVICE, _sms_secret_name(url, username), password)
 
 
 class MemoryKeyring(KeyringBackend):

@@ -162,3 +162,21 @@ def pcscd() -> Iterator[object]:
     daemon.use()
     yield daemon
     daemon.stop()
+
+
+# --- Kannel --------------------------------------------------------------------------------
+@pytest.fixture
+def kannel(tmp_path: Path) -> Iterator[object]:
+    """A private Kannel (bearerbox, smsbox) with the fake SMSC on free loopback ports.
+
+    Missing Kannel fails loudly with the command that installs it; it never skips.
+    """
+    from arm.kannel_local import INSTALL, KannelMissing, LocalKannel
+
+    k = LocalKannel(tmp_path / "kannel")
+    try:
+        k.start()
+    except KannelMissing as exc:  # pragma: no cover - depends on the machine
+        pytest.fail(f"{exc}\nInstall: {INSTALL} (or run the README's test command)")
+    yield k
+    k.stop()

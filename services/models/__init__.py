@@ -5,8 +5,15 @@ Importing this package registers every table on ``Base.metadata`` (Alembic reads
 
 from services.models.audit import AuditEvent
 from services.models.base import Base
+from services.models.child_access import ChildAccessGrant, SmsMessage, SmsStatus
 from services.models.org import Department, DepartmentKind, Organisation, Room, Workstation
 from services.models.patient import FamilyRelation, Patient, RelationKind, Sex
+from services.models.prescription import (
+    NumberSequence,
+    Prescription,
+    PrescriptionForm,
+    PrescriptionItem,
+)
 from services.models.record import (
     Allergy,
     AllergySeverity,
@@ -34,6 +41,13 @@ from services.models.schedule import (
     WalkInPriority,
     WalkInStatus,
 )
+from services.models.sick_leave import (
+    ElnNumber,
+    Employment,
+    SickLeave,
+    SickLeaveKind,
+    SickLeavePeriod,
+)
 from services.models.staff import CardBinding, Role, Staff, StaffRole
 from services.models.workspace import WorkspaceState
 
@@ -47,6 +61,7 @@ __all__ = [
     "BloodType",
     "BookingSource",
     "CardBinding",
+    "ChildAccessGrant",
     "DayClosure",
     "Department",
     "DepartmentKind",
@@ -55,12 +70,18 @@ __all__ = [
     "DispensaryCondition",
     "DocKind",
     "DocumentDiagnosis",
+    "ElnNumber",
     "EmkDocument",
+    "Employment",
     "Encounter",
     "FamilyRelation",
     "LabResult",
+    "NumberSequence",
     "Organisation",
     "Patient",
+    "Prescription",
+    "PrescriptionForm",
+    "PrescriptionItem",
     "Printout",
     "ProtocolDraft",
     "Referral",
@@ -70,6 +91,11 @@ __all__ = [
     "Room",
     "ScheduleSlot",
     "Sex",
+    "SickLeave",
+    "SickLeaveKind",
+    "SickLeavePeriod",
+    "SmsMessage",
+    "SmsStatus",
     "Staff",
     "StaffRole",
     "VisitPause",

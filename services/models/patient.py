@@ -28,6 +28,7 @@ class RelationKind(enum.StrEnum):
     FATHER = "father"
     GUARDIAN = "guardian"  # опекун
     TRUSTEE = "trustee"  # попечитель
+    ADOPTIVE_PARENT = "adoptive"  # усыновитель (ст. 137 СК РФ: a parent in law)
     GRANDPARENT = "grandparent"
     SPOUSE = "spouse"
     SIBLING = "sibling"

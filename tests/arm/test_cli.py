@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -233,3 +234,38 @@ def test_schedule_generate_help(tmp_path: Path) -> None:
     out = _arm(tmp_path, "admin", "--help")
     assert out.returncode == 0
     assert "schedule" in out.stdout
+
+
+def test_print_calibration_and_offset(tmp_path: Path) -> None:
+    """The offset is measured on the calibration sheet, set once in the site config, and the
+    next sheet is drawn with it (its cross moves by exactly that much)."""
+    out = _arm(tmp_path, "admin", "print", "offset", "1.5", "-0.8")
+    assert out.returncode == 0, out.stderr
+    assert "1.5; -0.8" in out.stdout
+    assert 'offset_mm = "1.5,-0.8"' in (tmp_path / "site.toml").read_text(encoding="utf-8")
+    out = _arm(tmp_path, "admin", "print", "calibration", "--out", str(tmp_path / "c.pdf"))
+    assert out.returncode == 0, out.stderr
+    assert "смещение сейчас 1.5; -0.8 мм" in out.stdout
+    from printing.calibration import render_calibration_sheet
+
+    (tmp_path / "plain.pdf").write_bytes(render_calibration_sheet())
+
+    def cross_a(pdf: Path) -> tuple[float, float]:
+        bbox = subprocess.run(
+            ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        m = re.search(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>А</word>', bbox)
+        assert m is not None, bbox[:500]
+        return float(m.group(1)), float(m.group(2))
+
+    (x0, y0), (x1, y1) = cross_a(tmp_path / "plain.pdf"), cross_a(tmp_path / "c.pdf")
+    mm = 72 / 25.4
+    assert abs((x1 - x0) - 1.5 * mm) < 0.05
+    assert abs((y1 - y0) - -0.8 * mm) < 0.05
+    out = _arm(tmp_path, "admin", "print", "offset", "30", "0")
+    assert out.returncode == 1
+    assert "не больше 20 мм" in out.stderr
+    (tmp_path / "site.toml").write_text('[printing]\noffset_mm = "a,b"\n', encoding="utf-8")
+    out = _arm(tmp_path, "admin", "print", "calibration", "--out", str(tmp_path / "d.pdf"))
+    assert out.returncode == 1
+    assert "Смещение печати" in out.stderr

@@ -116,7 +116,7 @@ def test_add_relation_is_seen_from_both_sides_and_audited(sessions: sessionmaker
             RelationKind.SIBLING,
             True,
             "",
-            "Законный представитель: только родитель, опекун или попечитель",
+            "Законный представитель: только родитель, усыновитель, опекун или попечитель",
         ),
         ("mother", None, False, "", "Родственная связь: обязательное поле"),
         (

@@ -176,6 +176,18 @@ class ProtocolEditor(QWidget):
         self.referrals_button.setToolTip(
             "Выписать направления по этому приёму; диагноз — основной из протокола"
         )
+        # Prescriptions and sick leave follow from the diagnosis too; the EMK screen shows
+        # them when it was given their desks.
+        self.prescriptions_button = QPushButton("Рецепт…  Ctrl+M")
+        self.prescriptions_button.setToolTip(
+            "Выписать рецепты по этому приёму; диагноз — основной из протокола"
+        )
+        self.sick_leave_button = QPushButton("ЭЛН…  Ctrl+Shift+E")
+        self.sick_leave_button.setToolTip(
+            "Открыть электронный листок нетрудоспособности; диагноз — основной из протокола"
+        )
+        for b in (self.prescriptions_button, self.sick_leave_button):
+            b.setVisible(False)  # until the screen says it can write them
         self.sign_button = QPushButton("Подписать  Ctrl+Enter")
         self.sign_button.setDefault(True)
         self.sign_button.setStyleSheet("font-weight: 600;")
@@ -221,6 +233,8 @@ class ProtocolEditor(QWidget):
                 add_row.addWidget(self.add_dx)
                 add_row.addStretch(1)
                 add_row.addWidget(self.referrals_button)  # referrals follow from the diagnosis
+                add_row.addWidget(self.prescriptions_button)
+                add_row.addWidget(self.sick_leave_button)
                 lay.addLayout(add_row)
             label = QLabel(title)
             label.setStyleSheet("font-weight: 600; margin-top: 4px;")

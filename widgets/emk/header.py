@@ -34,6 +34,7 @@ SEVERITY_TEXT = {
 
 class PatientHeader(QFrame):
     sig_edit_vitals = Signal()
+    sig_child_access = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +55,16 @@ class PatientHeader(QFrame):
         self.signal.setTextFormat(Qt.TextFormat.RichText)
         self.vitals_button = QPushButton("Сигнальная информация…  Ctrl+I")
         self.vitals_button.clicked.connect(self.sig_edit_vitals)
+        # The control panel's «Доступ к ЭМК ребенка», shown for a minor when the screen was
+        # given the access form (the doctor's workstation).
+        self.child_access_button = QPushButton("Доступ к ЭМК ребенка…")
+        self.child_access_button.setToolTip(
+            "Доступ родителей к ЭМК ребенка на портале (Ctrl+Shift+D)"
+        )
+        self.child_access_button.setObjectName("emkChildAccess")
+        self.child_access_button.clicked.connect(self.sig_child_access)
+        self.child_access_button.setVisible(False)
+        self.child_access_enabled = False
         self.facts.setWordWrap(True)
         # The name never gives way: it stays whole on the left, the facts wrap beside it.
         self.name_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
@@ -61,7 +72,12 @@ class PatientHeader(QFrame):
         top.addWidget(self.name_label)
         top.addSpacing(16)
         top.addWidget(self.facts, 1)
-        top.addWidget(self.vitals_button)
+        # Stacked, so a child's header is no wider than an adult's (1366 px screens).
+        buttons = QVBoxLayout()
+        buttons.setSpacing(2)
+        buttons.addWidget(self.vitals_button)
+        buttons.addWidget(self.child_access_button)
+        top.addLayout(buttons)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 8, 12, 8)
         layout.setSpacing(4)
@@ -70,6 +86,7 @@ class PatientHeader(QFrame):
 
     def show_header(self, h: EmkHeader) -> None:
         self.patient_id = h.patient_id
+        self.child_access_button.setVisible(self.child_access_enabled and h.age < 18)
         self.name_label.setText(h.title)
         facts = []
         if h.policy:

@@ -10,7 +10,7 @@ patient now named in the header is dropped, so A's documents never appear under 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QDate, QItemSelectionModel, Qt, QTimer, Signal
@@ -44,8 +44,10 @@ from widgets.emk.editor import ProtocolEditor
 from widgets.emk.header import PatientHeader
 from widgets.emk.lab_trend import LabTrendView
 from widgets.ports import ErrorPresenter, Handle, Runner
+from widgets.prescriptions.list_view import PrescriptionList
 from widgets.referrals.list_view import ReferralList
 from widgets.rows_model import Column, RowsModel, size_columns
+from widgets.sick_leave.list_view import SickLeaveList
 
 __all__ = ["EmkView"]
 
@@ -116,6 +118,11 @@ class EmkView(QWidget):
         can_write: bool,
         referral_desk: Any | None = None,  # services.referral_desk.ReferralDesk
         preview: Callable[[PrintJob, QWidget], Any] | None = None,
+        prescription_desk: Any | None = None,  # services.prescription_desk.PrescriptionDesk
+        sick_leave_desk: Any | None = None,  # services.sick_leave_desk.SickLeaveDesk
+        vk_chairs: Callable[[], Sequence[Any]] | None = None,  # colleagues: id, name, position
+        print_offset_mm: tuple[float, float] = (0.0, 0.0),
+        open_child_access: Callable[[int, QWidget], Any] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -137,6 +144,8 @@ class EmkView(QWidget):
 
         self.header = PatientHeader()
         self.header.vitals_button.setVisible(can_write)
+        self._open_child_access = open_child_access
+        self.header.child_access_enabled = open_child_access is not None
         self.tabs = QTabWidget()
 
         # --- documents tab ---
@@ -252,6 +261,36 @@ class EmkView(QWidget):
         if self.editor is not None:
             self.editor.referrals_button.setVisible(self.referrals is not None)
 
+        # --- prescriptions tab ---
+        self.prescriptions: PrescriptionList | None = None
+        if prescription_desk is not None and preview is not None:
+            self.prescriptions = PrescriptionList(
+                runner, prescription_desk, show_error, mkb_search, mkb_lookup, preview,
+                can_write=can_write, offset_mm=print_offset_mm,
+            )  # fmt: skip
+            self.tabs.addTab(self.prescriptions, "Рецепты")
+            self.prescriptions.sig_changed.connect(lambda pid: self._signed(pid, 0))
+            if self.editor is not None:
+                self.editor.prescriptions_button.clicked.connect(self.new_prescriptions)
+        if self.editor is not None:
+            self.editor.prescriptions_button.setVisible(
+                self.prescriptions is not None and can_write
+            )
+
+        # --- sick leave tab ---
+        self.sick_leave: SickLeaveList | None = None
+        if sick_leave_desk is not None and preview is not None:
+            self.sick_leave = SickLeaveList(
+                runner, sick_leave_desk, show_error, mkb_search, mkb_lookup, preview,
+                can_write=can_write, chairs=vk_chairs, offset_mm=print_offset_mm,
+            )  # fmt: skip
+            self.tabs.addTab(self.sick_leave, "Больничные")
+            self.sick_leave.sig_changed.connect(lambda pid: self._signed(pid, 0))
+            if self.editor is not None:
+                self.editor.sick_leave_button.clicked.connect(self.new_sick_leave)
+        if self.editor is not None:
+            self.editor.sick_leave_button.setVisible(self.sick_leave is not None and can_write)
+
         self.empty = QLabel("Откройте пациента из расписания или картотеки (F1, F2)")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
@@ -280,6 +319,7 @@ class EmkView(QWidget):
         self.labs.sig_test_selected.connect(self._load_trend)
         self.pane.sig_amend.connect(self.amend)
         self.header.sig_edit_vitals.connect(self.edit_vitals)
+        self.header.sig_child_access.connect(self.child_access)
         ctx = Qt.ShortcutContext.WidgetWithChildrenShortcut
         QShortcut(QKeySequence("Ctrl+F"), self, self._focus_text, context=ctx)
         QShortcut(QKeySequence("Ctrl+I"), self, self.edit_vitals, context=ctx)
@@ -288,6 +328,11 @@ class EmkView(QWidget):
         QShortcut(QKeySequence("Alt+3"), self, self.focus_protocol, context=ctx)
         QShortcut(QKeySequence("Alt+4"), self, self.show_referrals, context=ctx)
         QShortcut(QKeySequence("Ctrl+R"), self, self.new_referrals, context=ctx)
+        QShortcut(QKeySequence("Alt+5"), self, self.show_prescriptions, context=ctx)
+        QShortcut(QKeySequence("Ctrl+M"), self, self.new_prescriptions, context=ctx)
+        QShortcut(QKeySequence("Alt+6"), self, self.show_sick_leave, context=ctx)
+        QShortcut(QKeySequence("Ctrl+Shift+E"), self, self.new_sick_leave, context=ctx)
+        QShortcut(QKeySequence("Ctrl+Shift+D"), self, self.child_access, context=ctx)
         self.vitals_dialog: QWidget | None = None
 
     def _fit_sections(self) -> None:
@@ -299,6 +344,13 @@ class EmkView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         self._fit_sections()
         super().showEvent(event)
+
+    def child_access(self) -> None:
+        """«Доступ к ЭМК ребенка» for the child on screen."""
+        pid = self.patient_id
+        if pid is not None and self._open_child_access is not None:
+            if self.header.child_access_button.isVisible():
+                self._open_child_access(pid, self)
 
     # --- opening a patient -------------------------------------------------------------------
     def _show_empty(self, empty: bool) -> None:
@@ -338,6 +390,10 @@ class EmkView(QWidget):
             self.editor.clear()
         if self.referrals is not None:
             self.referrals.set_patient(None)
+        if self.prescriptions is not None:
+            self.prescriptions.set_patient(None)
+        if self.sick_leave is not None:
+            self.sick_leave.set_patient(None)
         self.count_label.clear()
 
     def _load(self, patient_id: int, tab: str) -> None:
@@ -385,6 +441,10 @@ class EmkView(QWidget):
             self._load_editor(snap)
         if self.referrals is not None:
             self.referrals.set_patient(h.patient_id, h.title)
+        if self.prescriptions is not None:
+            self.prescriptions.set_patient(h.patient_id, h.title)
+        if self.sick_leave is not None:
+            self.sick_leave.set_patient(h.patient_id, h.title)
         self.sig_title_changed.emit(f"ЭМК — {h.full_name}")
         self.sig_patient_changed.emit(h.patient_id)
         self._go_tab(tab)
@@ -424,6 +484,10 @@ class EmkView(QWidget):
             self.tabs.setCurrentWidget(self.labs)
         elif tab == "referrals":
             self.show_referrals()
+        elif tab == "prescriptions":
+            self.show_prescriptions()
+        elif tab == "sick_leave":
+            self.show_sick_leave()
         elif tab == "documents":
             self.tabs.setCurrentIndex(0)
 
@@ -436,10 +500,38 @@ class EmkView(QWidget):
         """Ctrl+R: referrals for the patient on screen, with the open protocol's diagnosis."""
         if self.referrals is None or self.patient_id is None or not self.can_write:
             return
-        code, encounter = "", None
-        if self.editor is not None and self.editor.patient_id == self.patient_id:
-            code, encounter = self.editor.main_code(), self.editor.encounter_id
+        code, encounter = self._protocol_context()
         self.referrals.new_referrals(code, encounter)
+
+    def _protocol_context(self) -> tuple[str, int | None]:
+        """The open protocol's main diagnosis and visit, when it is this patient's."""
+        if self.editor is not None and self.editor.patient_id == self.patient_id:
+            return self.editor.main_code(), self.editor.encounter_id
+        return "", None
+
+    def show_prescriptions(self) -> None:
+        if self.prescriptions is not None and self.patient_id is not None:
+            self.tabs.setCurrentWidget(self.prescriptions)
+            self.prescriptions.table.setFocus()
+
+    def new_prescriptions(self) -> None:
+        """Ctrl+M: prescriptions for the patient on screen, with the protocol's diagnosis."""
+        if self.prescriptions is None or self.patient_id is None or not self.can_write:
+            return
+        code, encounter = self._protocol_context()
+        self.prescriptions.new_prescriptions(code, encounter)
+
+    def show_sick_leave(self) -> None:
+        if self.sick_leave is not None and self.patient_id is not None:
+            self.tabs.setCurrentWidget(self.sick_leave)
+            self.sick_leave.table.setFocus()
+
+    def new_sick_leave(self) -> None:
+        """Ctrl+Shift+E: open an ЭЛН for the patient on screen, with the protocol's diagnosis."""
+        if self.sick_leave is None or self.patient_id is None or not self.can_write:
+            return
+        code, encounter = self._protocol_context()
+        self.sick_leave.new_sick_leave(code, encounter)
 
     def focus_protocol(self) -> None:
         if self.editor is None or self.patient_id is None:
@@ -769,4 +861,8 @@ class EmkView(QWidget):
             tab = "protocol"
         elif self.referrals is not None and self.tabs.currentWidget() is self.referrals:
             tab = "referrals"
+        elif self.prescriptions is not None and self.tabs.currentWidget() is self.prescriptions:
+            tab = "prescriptions"
+        elif self.sick_leave is not None and self.tabs.currentWidget() is self.sick_leave:
+            tab = "sick_leave"
         return {"patient_id": self.patient_id, "tab": tab}

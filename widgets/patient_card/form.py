@@ -33,6 +33,7 @@ from services.validation import (
     parse_date_ru,
     validate_birth_date,
 )
+from widgets.field_errors import with_error
 from widgets.formatting import fmt_date
 
 __all__ = ["PatientForm"]
@@ -134,18 +135,7 @@ class PatientForm(QWidget):
         ]
         self._checks: dict[str, Callable[[], object]] = {}
         for key, label, widget, check in rows:
-            err = QLabel()
-            err.setObjectName("fieldError")
-            err.setVisible(False)
-            err.setWordWrap(True)
-            box = QWidget()
-            v = QVBoxLayout(box)
-            v.setContentsMargins(0, 0, 0, 0)
-            v.setSpacing(1)
-            v.addWidget(widget)
-            v.addWidget(err)
-            layout.addRow(label, box)
-            self.errors[key] = err
+            layout.addRow(label, with_error(widget, self.errors, key))
             widget.setObjectName(f"field_{key}")
             if check is not None:
                 self._checks[key] = check

@@ -31,6 +31,7 @@ from services.patient_search import PatientRow
 from services.registry import Registry
 from services.relations import KIND_LABELS, RelationInput, RelationView
 from services.validation import parse_date_ru
+from widgets.field_errors import with_error
 from widgets.formatting import fmt_date
 from widgets.patient_card.register_dialog import RegisterDialog
 from widgets.ports import ErrorPresenter, Runner
@@ -131,18 +132,7 @@ class RelationDialog(QDialog):
         self.search.setFocus()
 
     def _with_error(self, key: str, widget: QWidget) -> QWidget:
-        box = QWidget()
-        v = QVBoxLayout(box)
-        v.setContentsMargins(0, 0, 0, 0)
-        v.setSpacing(1)
-        v.addWidget(widget)
-        err = QLabel()
-        err.setObjectName("fieldError")
-        err.setWordWrap(True)
-        err.setVisible(False)
-        v.addWidget(err)
-        self.errors[key] = err
-        return box
+        return with_error(widget, self.errors, key)
 
     # --- choosing the relative -------------------------------------------------------------
     def _picked(self, r: PatientRow) -> None:

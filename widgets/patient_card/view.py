@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from services.errors import ConflictError, ValidationError, ValidationErrors
 from services.models import Sex
-from services.patients import PatientCard
+from services.patients import PatientCard, age_on
 from services.registry import Registry
 from services.relations import RelationView
 from widgets.formatting import age_text, fmt_date, fmt_phone, fmt_policy, fmt_snils
@@ -79,6 +79,8 @@ class PatientCardView(QWidget):
     sig_open_requested = Signal(int)
     """The user wants to open a relative's card."""
     sig_title_changed = Signal(str)
+    sig_child_access_requested = Signal(int)
+    """«Доступ к ЭМК ребенка» for the child whose card is open."""
 
     def __init__(
         self,
@@ -150,12 +152,16 @@ class PatientCardView(QWidget):
         self.add_relation.setObjectName("addRelation")
         self.edit_relation = QPushButton("Изменить…")
         self.end_relation = QPushButton("Прекратить")
+        self.child_access = QPushButton("Доступ к ЭМК ребенка…  Ctrl+Shift+D")
+        self.child_access.setObjectName("childAccess")
+        self.child_access.setVisible(False)
 
         header = QVBoxLayout()
         header.addWidget(self.title)
         header.addWidget(self.subtitle)
         top = QHBoxLayout()
         top.addLayout(header, 1)
+        top.addWidget(self.child_access, 0, Qt.AlignmentFlag.AlignTop)
         top.addWidget(self.back_button, 0, Qt.AlignmentFlag.AlignTop)
 
         demo_box = QGroupBox("Персональные данные и прикрепление")
@@ -198,6 +204,13 @@ class PatientCardView(QWidget):
         self.add_relation.clicked.connect(lambda: self._relation_dialog(None))
         self.edit_relation.clicked.connect(self._edit_selected)
         self.end_relation.clicked.connect(self._end_selected)
+        self.child_access.clicked.connect(self._child_access)
+        QShortcut(
+            QKeySequence("Ctrl+Shift+D"),
+            self,
+            self._child_access,
+            context=Qt.ShortcutContext.WidgetWithChildrenShortcut,
+        )
         self.show_ended.toggled.connect(lambda _b: self._show_relations())
         self.relations.activated.connect(self._open_relative)
         self.relations.selectionModel().currentChanged.connect(lambda *_a: self._update_buttons())
@@ -341,6 +354,13 @@ class PatientCardView(QWidget):
         self.add_relation.setEnabled(self.card is not None)
         self.edit_relation.setEnabled(own)
         self.end_relation.setEnabled(own and selected is not None and selected.valid_to is None)
+        self.child_access.setVisible(
+            self.card is not None and age_on(self.card.birth_date, dt.date.today()) < 18
+        )
+
+    def _child_access(self) -> None:
+        if self.card is not None and self.child_access.isVisible():
+            self.sig_child_access_requested.emit(self.card.id)
 
     @property
     def saving(self) -> bool:

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +41,8 @@ class RegistryView(QWidget):
     """The user asked to open the card of the patient with this id."""
     sig_register_requested = Signal()
     """The user asked to register a new patient."""
+    sig_child_access_requested = Signal(int)
+    """«Доступ к ЭМК ребенка» for the selected patient (the journal's additional menu)."""
 
     def __init__(
         self,
@@ -61,6 +65,19 @@ class RegistryView(QWidget):
         self.hint.setObjectName("fieldError")
         self.status = QLabel()
         self.new_button = QPushButton()
+        # The journal's additional menu: what is done *for* the selected patient, not with
+        # the card open.  The same menu is the results' context menu.
+        self.more_menu = QMenu(self)
+        self.child_access_action = self.more_menu.addAction("Доступ к ЭМК ребенка…")
+        self.child_access_action.setShortcut(QKeySequence("Ctrl+Shift+D"))
+        self.child_access_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.child_access_action.triggered.connect(self._child_access)
+        self.addAction(self.child_access_action)
+        self.more_button = QToolButton()
+        self.more_button.setObjectName("registryMore")
+        self.more_button.setText("Ещё ▾")
+        self.more_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.more_button.setMenu(self.more_menu)
         self.table = QTableView()
         self.table.setObjectName("registryResults")
         self.table.setModel(self.model)
@@ -79,6 +96,7 @@ class RegistryView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.new_button)
+        top.addWidget(self.more_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.hint)
@@ -92,6 +110,10 @@ class RegistryView(QWidget):
         self.search_edit.installEventFilter(self)
         self._timer.timeout.connect(self.search_now)
         self.table.activated.connect(self._open_index)  # Enter and double-click
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(
+            lambda pos: self.more_menu.popup(self.table.viewport().mapToGlobal(pos))
+        )
         self.new_button.clicked.connect(self.sig_register_requested)
         QShortcut(QKeySequence("Ctrl+N"), self, self.sig_register_requested.emit)
         QShortcut(QKeySequence("Ctrl+F"), self, self.focus_search)
@@ -169,6 +191,18 @@ class RegistryView(QWidget):
             self.table.setFocus()
             if not self.table.currentIndex().isValid():
                 self.table.selectRow(0)
+
+    def selected_id(self) -> int | None:
+        index = self.table.currentIndex()
+        row = self.model.row_at(index.row()) if index.isValid() else None
+        return row.id if row is not None else None
+
+    def _child_access(self) -> None:
+        pid = self.selected_id()
+        if pid is None:
+            self.status.setText("Выберите пациента в списке, затем «Доступ к ЭМК ребенка»")
+            return
+        self.sig_child_access_requested.emit(pid)
 
     def _open_index(self, index: QModelIndex) -> None:
         row = self.model.row_at(index.row())

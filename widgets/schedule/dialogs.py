@@ -27,6 +27,7 @@ from services.errors import ValidationError
 from services.models import VisitType, WalkInPriority
 from services.visits import MAX_RECHECK_MINUTES, OnCurrent, PauseInput, VisitRef
 from services.walk_ins import PRIORITY_TEXT
+from widgets.field_errors import error_label
 from widgets.ports import Runner
 from widgets.registry.model import SearchFn
 from widgets.registry.picker import PatientPicker
@@ -54,14 +55,6 @@ LEAVE_REASONS = (
     "Направлен к другому врачу",
     "Поставлен в очередь ошибочно",
 )
-
-
-def _error_label() -> QLabel:
-    label = QLabel()
-    label.setObjectName("fieldError")
-    label.setWordWrap(True)
-    label.setVisible(False)
-    return label
 
 
 def _buttons(ok: str) -> QDialogButtonBox:
@@ -99,8 +92,8 @@ class PauseDialog(QDialog):
         self.minutes.setSuffix(" мин")
         self.minutes.setSpecialValueText("не напоминать")
         self.minutes.setValue(default_minutes)
-        self.reason_error = _error_label()
-        self.minutes_error = _error_label()
+        self.reason_error = error_label()
+        self.minutes_error = error_label()
         form = QFormLayout()
         form.addRow("Причина*", self.reason)
         form.addRow("", self.reason_error)
@@ -152,7 +145,7 @@ class ReasonDialog(QDialog):
         edit = self.reason.lineEdit()
         assert edit is not None  # editable
         edit.setMaxLength(300)
-        self.error = _error_label()
+        self.error = error_label()
         self.buttons = _buttons("Готово")
         layout = QVBoxLayout(self)
         layout.addWidget(self.prompt)
@@ -232,7 +225,7 @@ class PatientPickDialog(QDialog):
         self.note.setObjectName("note")
         self.note.setMaxLength(300)
         self.note.setPlaceholderText("Жалобы, повод обращения")
-        self.error = _error_label()
+        self.error = error_label()
         form = QFormLayout()
         if walk_in:
             form.addRow("Приоритет", self.priority)

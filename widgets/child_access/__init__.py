@@ -1,0 +1,1 @@
+"""«Доступ к ЭМК ребенка»: the access form and its printable application."""
