@@ -21,6 +21,8 @@ from PySide6.QtWidgets import QApplication
 
 from arm.errors import user_message
 from arm.tasks import Lane, TaskRunner
+from services.card.session import CARD_PEER
+from services.errors import PeerUnavailable
 from widgets.login.gate import GateScreen
 
 if TYPE_CHECKING:
@@ -32,6 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["SessionController", "Shell"]
 
 log = logging.getLogger(__name__)
+
+# Reads of a card the reader still reports, before «Вход невозможен» (each retries the
+# link for two seconds itself).
+_IDENTIFY_ATTEMPTS = 3
 
 _ACTIVITY = {
     QEvent.Type.KeyPress,
@@ -201,7 +207,7 @@ class SessionController(QObject):
             self._gate.show_message("Вставьте карту сотрудника", "Затем введите PIN-код карты.")
         self._update_readers()
 
-    def _identify(self, reader: str) -> None:
+    def _identify(self, reader: str, attempt: int = 1) -> None:
         self._token += 1
         token = self._token
         self._pending = None
@@ -215,6 +221,21 @@ class SessionController(QObject):
 
         def failed(exc: BaseException) -> None:
             if token != self._token:
+                return
+            if (
+                isinstance(exc, PeerUnavailable)
+                and exc.peer == CARD_PEER
+                and self.present.get(reader)
+                and attempt < _IDENTIFY_ATTEMPTS
+            ):
+                # The link says "pulled" while the reader still reports the card: a card
+                # re-seated faster than the reader polls (400 ms with vpcd), or one still
+                # powering up.  Read it again rather than make the doctor pull it out.
+                def again() -> None:
+                    if token == self._token:
+                        self._identify(reader, attempt + 1)
+
+                QTimer.singleShot(300, again)
                 return
             self._gate.show_message("Вход невозможен", error=user_message(exc))
 

@@ -14,12 +14,14 @@ from services.card.apdu import SW, EmployeeRecord
 from services.errors import ArmError, PeerUnavailable
 
 __all__ = [
+    "CARD_PEER",
     "CardError",
     "CardSession",
     "PinBlocked",
     "Transmit",
     "WrongPin",
     "applet_transmit",
+    "card_gone",
 ]
 
 Transmit = Callable[[bytes], tuple[bytes, int]]
@@ -133,6 +135,9 @@ class CardSession:
         return data
 
 
+CARD_PEER = "Карта"
+
+
 def card_gone(reader: str) -> PeerUnavailable:
     """The error every card operation ends with when the card is pulled mid-way."""
-    return PeerUnavailable("Карта", f"извлечена из считывателя «{reader}»")
+    return PeerUnavailable(CARD_PEER, f"извлечена из считывателя «{reader}»")

@@ -23,6 +23,7 @@ from arm.main_window import MainWindow
 from arm.settings import load_settings
 from arm.tasks import TaskRunner
 from services.card.pcscd import PrivatePcscd
+from services.card.session import card_gone
 from services.db import make_session_factory
 from services.models import AuditEvent, Role
 from services.patients import PatientCard
@@ -238,3 +239,41 @@ def test_ctrl_l_and_idle_lock_ask_the_pin_of_the_card_still_inserted(
     assert win.session.idle.isActive()
     win.session.idle.timeout.emit()
     assert win.locked
+
+
+def test_a_card_the_link_calls_pulled_while_the_reader_holds_it_is_read_again(
+    qtbot: QtBot, app: App
+) -> None:
+    """A card re-seated faster than the reader polls reads as "pulled" for a while although
+    the reader reports it; the gate reads it again instead of refusing the sign-in."""
+    win = app.win
+    signin = win.session.station.signin  # type: ignore[union-attr]
+    real_open = signin._open_card
+    calls: list[float] = []
+    started = time.monotonic()
+
+    def flaky_open(reader: str):  # type: ignore[no-untyped-def]
+        calls.append(time.monotonic())
+        if time.monotonic() - started < 2.4:  # longer than one read's own 2-second retry
+            raise card_gone(reader)
+        return real_open(reader)
+
+    signin._open_card = flaky_open
+    _sign_in(qtbot, win, app.doctor)
+    assert calls
+    assert calls[-1] - started >= 2.4  # the gate read again after the first read gave up
+    assert "Вход невозможен" not in win.gate.headline.text()
+    qtbot.waitUntil(lambda: win.work.isVisible(), timeout=5_000)
+
+
+def test_a_card_that_stays_unreadable_is_refused_with_the_reason(qtbot: QtBot, app: App) -> None:
+    win = app.win
+    signin = win.session.station.signin  # type: ignore[union-attr]
+
+    def dead_open(reader: str):  # type: ignore[no-untyped-def]
+        raise card_gone(reader)
+
+    signin._open_card = dead_open
+    app.doctor.card.insert()
+    qtbot.waitUntil(lambda: "Вход невозможен" in win.gate.headline.text(), timeout=15_000)
+    assert "извлечена" in win.gate.error.text()
