@@ -5,4 +5,4 @@ importing Alembic; tests/services/test_migrations.py fails if it falls behind th
 A new migration updates it in the same commit.
 """
 
-HEAD = "0007"
+HEAD = "0008"

@@ -49,9 +49,12 @@ from services.models.sick_leave import (
     SickLeavePeriod,
 )
 from services.models.staff import CardBinding, Role, Staff, StaffRole
+from services.models.study import ReadingStatus, StudyReading
 from services.models.workspace import WorkspaceState
 
 __all__ = [
+    "ReadingStatus",
+    "StudyReading",
     "Allergy",
     "AllergySeverity",
     "Appointment",
