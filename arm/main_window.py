@@ -10,6 +10,7 @@ and is *hidden* (not covered) while the screen is locked.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from widgets.emk.view import EmkView
     from widgets.login.card_tray import CardTray
     from widgets.schedule.view import ScheduleView
+    from widgets.studies.windows import StudyWindows
+    from widgets.worklist.view import WorklistView
 
 __all__ = ["MainWindow"]
 
@@ -69,6 +72,8 @@ class MainWindow(QMainWindow):
         self.patients: PatientsSection | None = None
         self.schedule: ScheduleView | None = None
         self.emk: EmkView | None = None
+        self.worklist: WorklistView | None = None
+        self.study_windows: StudyWindows | None = None
         self._emk_title_text = "ЭМК"
         self._sections: list[tuple[str, QWidget]] = []  # (key, widget) in nav order
         self._patients_title_text = "Пациенты"
@@ -113,6 +118,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_section_changed)
         QShortcut(QKeySequence("F1"), self, lambda: self.go_to("schedule"))
         QShortcut(QKeySequence("F2"), self, lambda: self.go_to("patients"))
+        QShortcut(QKeySequence("F3"), self, lambda: self.go_to("worklist"))
         QShortcut(QKeySequence("Ctrl+E"), self, self.open_emk_current)
         QShortcut(QKeySequence("Ctrl+L"), self, self.lock_by_user)
 
@@ -220,6 +226,15 @@ class MainWindow(QMainWindow):
         self.patients = PatientsSection(self._runner, ws, page_size=self._settings.search_page_size)
         self.patients.sig_title_changed.connect(self._patients_title)
         self._add_section("patients", "Пациенты  F2", self.patients)
+        self.study_windows = None
+        if can(actor, Permission.STUDIES) and self.station.studies is not None:
+            from widgets.studies.windows import StudyWindows
+
+            self.study_windows = StudyWindows(
+                self._runner, self.station.studies.library, show_error
+            )
+        if can(actor, Permission.CONCLUSION_WRITE) and self.study_windows is not None:
+            self._add_worklist(ws, self.study_windows)
         if can(actor, Permission.RECORD_READ):
             from services.local_drafts import LocalDrafts
             from services.mkb10 import catalog
@@ -245,12 +260,16 @@ class MainWindow(QMainWindow):
                 open_child_access=(
                     self.patients.open_child_access if can(actor, Permission.CHILD_ACCESS) else None
                 ),
+                study_desk=ws.studies if self.study_windows is not None else None,
+                study_windows=self.study_windows,
             )
             self.emk.sig_title_changed.connect(self._emk_title)
             self._add_section("emk", "ЭМК  Ctrl+E", self.emk)
         # Start screen by role: a doctor's day begins with the schedule, a registrar's with
-        # the registry; the radiologist's study list joins with the PACS issue.
+        # the registry, a radiologist's with the worklist.
         start = "schedule" if Role.DOCTOR in ws.roles and self.schedule is not None else "patients"
+        if self.worklist is not None and Role.DOCTOR not in ws.roles:
+            start = "worklist"
         section = state.get("section")
         if isinstance(section, str) and any(k == section for k, _w in self._sections):
             start = section
@@ -274,6 +293,30 @@ class MainWindow(QMainWindow):
         if self.emk is not None and self.emk.editor is not None and not restored:
             self._bring_back_drafts()
 
+    def _add_worklist(self, ws: Workspace, windows: StudyWindows) -> None:
+        """The radiologist's worklist; F5 there asks every PACS for the period's studies."""
+        from arm.errors import show_error
+        from widgets.studies.list_view import study_facts
+        from widgets.worklist.view import WorklistView
+
+        library = windows.library
+        desk = ws.studies
+
+        def sync(start: dt.date, end: dt.date) -> None:  # IO lane
+            lookup = library.studies_between(start, end)
+            if lookup.failures and not lookup.studies:
+                raise lookup.failures[0][1]
+            desk.record(study_facts(lookup.studies))
+
+        self.worklist = WorklistView(
+            self._runner,
+            desk,
+            sync=sync,
+            open_images=lambda row: windows.open_row(row, size_from=self),
+            show_error=show_error,
+        )
+        self._add_section("worklist", "Рабочий список  F3", self.worklist)
+
     def _add_section(self, key: str, title: str, widget: QWidget) -> None:
         self._sections.append((key, widget))
         self.stack.addWidget(widget)
@@ -289,6 +332,8 @@ class MainWindow(QMainWindow):
                 self._set_section_title(self._patients_title_text)
             elif key == "emk":
                 self._set_section_title(self._emk_title_text)
+            elif key == "worklist":
+                self._set_section_title("Рабочий список рентгенолога")
 
     def _patients_title(self, text: str) -> None:
         self._patients_title_text = text
@@ -547,6 +592,10 @@ class MainWindow(QMainWindow):
         self.patients = None
         self.schedule = None
         self.emk = None
+        self.worklist = None
+        if self.study_windows is not None:
+            self.study_windows.close_all()
+            self.study_windows = None
         self._emk_title_text = "ЭМК"
         self.nav.clear()
         self.statusBar().clearMessage()
@@ -640,6 +689,10 @@ class MainWindow(QMainWindow):
         self.scanner.stop()
         if self.tray is not None:
             self.tray.close()
+        if self.study_windows is not None:
+            self.study_windows.close_all()
         if self.station is not None and self.station.sms is not None:
             self.station.sms.stop()
+        if self.station is not None and self.station.studies is not None:
+            self.station.studies.stop()
         event.accept()

@@ -27,6 +27,9 @@ from pathlib import Path
 
 import platformdirs
 
+from dicom.config import DicomConfig
+from dicom.config import load_config as load_dicom_config
+from dicom.errors import ConfigError
 from services.errors import ValidationError
 
 __all__ = [
@@ -110,6 +113,24 @@ class Settings:
     (148-1/у-88, the 347н sick-leave blank): measured once on the calibration sheet
     (``arm admin print calibration``), set with ``arm admin print offset``."""
 
+    dicom_site: dict[str, object] = field(default_factory=dict)
+    """The ``[dicom]`` table as written (``ae_title``, ``storage_port``, ``cache_limit_mb``,
+    ``retrieve = "get" | "move"`` and the ``[[dicom.pacs]]`` list); :attr:`dicom_config`
+    validates it.  TOML only: a PACS list does not fit an environment variable."""
+
+    demo_pacs: bool = True
+    """In the demo without a configured PACS, start a local Orthanc with generated studies."""
+
+    @property
+    def dicom_config(self) -> DicomConfig:
+        """The PACS list and this PC's AE title; load_settings has already checked them."""
+        return load_dicom_config(self.dicom_site)
+
+    @property
+    def dicom_retrieve_move(self) -> bool:
+        """C-MOVE (the PACS connects back to our storage SCP) instead of C-GET."""
+        return str(self.dicom_site.get("retrieve", "get")).lower() == "move"
+
     @property
     def print_offset(self) -> tuple[float, float]:
         """:attr:`print_offset_mm` as numbers; load_settings has already checked it."""
@@ -155,6 +176,7 @@ _TOML_KEYS: dict[tuple[str, str], str] = {
     ("child_access", "code_hours"): "child_access_code_hours",
     ("printing", "offset_mm"): "print_offset_mm",
     ("prescriptions", "region_code"): "prescription_region",
+    ("demo", "pacs"): "demo_pacs",
 }
 
 MAX_OFFSET_MM = 20.0  # more than this is a wrong measurement or a misfed blank, not an offset
@@ -215,6 +237,8 @@ def _from_toml(path: Path) -> dict[str, object]:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError(f"Файл настроек {path}", f"ошибка формата: {exc}") from None
     out: dict[str, object] = {}
+    if isinstance(data.get("dicom"), dict):
+        out["dicom_site"] = data["dicom"]
     for (section, key), name in _TOML_KEYS.items():
         sec = data.get(section)
         if isinstance(sec, dict) and key in sec:
@@ -238,7 +262,7 @@ def _from_env(env: Mapping[str, str]) -> dict[str, object]:
     out: dict[str, object] = {}
     for f in dataclasses.fields(Settings):
         var = f"ARM_{f.name.upper()}"
-        if var in env:
+        if var in env and not str(f.type).startswith("dict"):
             out[f.name] = _coerce(f.name, env[var], var)
     return out
 
@@ -310,4 +334,10 @@ def load_settings(
             "Настройка prescriptions.region_code",
             f"две цифры ОКАТО региона (Москва — 45), а не {settings.prescription_region!r}",
         )
+    try:
+        settings.dicom_config  # noqa: B018 — a wrong PACS entry is said at start
+    except ConfigError as exc:
+        raise ValidationError(f"Настройка dicom.{exc.key}", exc.rule, key=exc.key) from None
+    if str(settings.dicom_site.get("retrieve", "get")).lower() not in ("get", "move"):
+        raise ValidationError("Настройка dicom.retrieve", "«get» или «move»", key="retrieve")
     return settings

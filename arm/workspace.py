@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from arm.settings import Settings
 from arm.sms_service import SmsService, gateway_config
+from arm.study_service import StudyService
 from services import roaming, secrets
 from services.card.oms import OmsHolder
 from services.card.session import Transmit
@@ -50,6 +51,7 @@ from services.registry import Registry
 from services.schedule_desk import ScheduleDesk
 from services.sick_leave_desk import SickLeaveDesk
 from services.signin import SignedIn, SignIn
+from services.study_desk import StudyDesk
 from services.tasks import TaskState
 
 __all__ = ["Station", "Workspace", "open_database", "open_station"]
@@ -72,6 +74,7 @@ class Workspace:
     prescriptions: PrescriptionDesk
     sick_leave: SickLeaveDesk
     child_access: ChildAccessDesk
+    studies: StudyDesk
     staff_id: int
     staff_name: str
     staff_position: str
@@ -97,6 +100,7 @@ class Station:
     code_ttl: dt.timedelta = DEFAULT_CODE_TTL  # a child-access code's life
     region_code: str = REGION_CODE  # the 148-1/у-04(л) series' region
     sms: SmsService | None = None  # the in-app SMS dispatcher (demo, one-PC setups)
+    studies: StudyService | None = None  # cache, PACS list, storage SCP (None: DICOM off)
 
     def workspace_for(self, who: SignedIn) -> Workspace:
         actor = who.actor(self.workstation_id)
@@ -109,6 +113,7 @@ class Station:
             prescriptions=PrescriptionDesk(self.sessions, actor, region_code=self.region_code),
             sick_leave=SickLeaveDesk(self.sessions, actor),
             child_access=ChildAccessDesk(self.sessions, actor, self.code_ttl),
+            studies=StudyDesk(self.sessions, actor),
             staff_id=who.staff_id,
             staff_name=who.short_name,
             staff_position=who.position,
@@ -178,6 +183,7 @@ def open_station(settings: Settings, state: TaskState) -> Station:
         sms_service = SmsService(
             sessions, gateway_config(settings), dlr_listen=settings.sms_dlr_listen
         ).start()
+    studies = StudyService(settings, sessions)
     return Station(
         engine=engine,
         sessions=sessions,
@@ -191,6 +197,7 @@ def open_station(settings: Settings, state: TaskState) -> Station:
         code_ttl=dt.timedelta(hours=settings.child_access_code_hours),
         region_code=settings.prescription_region,
         sms=sms_service,
+        studies=studies,
     )
 
 

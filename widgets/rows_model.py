@@ -135,8 +135,10 @@ class RowsModel(QAbstractTableModel, Generic[R]):
         dimmed: Callable[[R], bool] | None = None,
         tooltip: Callable[[R], str] | None = None,
         background: Callable[[R], QBrush | None] | None = None,
+        foreground: Callable[[R], QBrush | None] | None = None,
     ) -> None:
         super().__init__()
+        self._foreground = foreground
         self._columns = list(columns)
         self._rows: list[R] = []
         self._dimmed = dimmed
@@ -179,6 +181,8 @@ class RowsModel(QAbstractTableModel, Generic[R]):
                 return self._columns[index.column()].text(row)
             if role == Qt.ItemDataRole.ForegroundRole and self._dimmed and self._dimmed(row):
                 return QBrush(QColor("#888888"))
+            if role == Qt.ItemDataRole.ForegroundRole and self._foreground:
+                return self._foreground(row)
             if role == Qt.ItemDataRole.ToolTipRole and self._tooltip:
                 return self._tooltip(row)
             if role == Qt.ItemDataRole.BackgroundRole and self._background:

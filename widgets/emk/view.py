@@ -33,12 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from dicom.patient_match import EmkPatient
 from services.emk import KIND_TEXT, DocumentView, EmkHeader, TimelineFilter, TimelineRow
 from services.lab_types import LabPoint, LabTest
 from services.local_drafts import LocalDrafts
 from services.mkb10 import MkbEntry
 from services.models import DocKind
 from services.printouts import PrintJob
+from services.studies import dicom_patient_id
 from widgets.emk.document import DocumentPane
 from widgets.emk.editor import ProtocolEditor
 from widgets.emk.header import PatientHeader
@@ -48,6 +50,8 @@ from widgets.prescriptions.list_view import PrescriptionList
 from widgets.referrals.list_view import ReferralList
 from widgets.rows_model import Column, RowsModel, size_columns
 from widgets.sick_leave.list_view import SickLeaveList
+from widgets.studies.list_view import StudyList
+from widgets.studies.windows import StudyWindows
 
 __all__ = ["EmkView"]
 
@@ -123,6 +127,8 @@ class EmkView(QWidget):
         vk_chairs: Callable[[], Sequence[Any]] | None = None,  # colleagues: id, name, position
         print_offset_mm: tuple[float, float] = (0.0, 0.0),
         open_child_access: Callable[[int, QWidget], Any] | None = None,
+        study_desk: Any | None = None,  # services.study_desk.StudyDesk
+        study_windows: StudyWindows | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -291,6 +297,13 @@ class EmkView(QWidget):
         if self.editor is not None:
             self.editor.sick_leave_button.setVisible(self.sick_leave is not None and can_write)
 
+        # --- studies tab ---
+        self.studies: StudyList | None = None
+        self._studies_loaded_for: int | None = None
+        if study_desk is not None and study_windows is not None:
+            self.studies = StudyList(runner, study_desk, study_windows, show_error)
+            self.tabs.addTab(self.studies, "Исследования")
+
         self.empty = QLabel("Откройте пациента из расписания или картотеки (F1, F2)")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout = QVBoxLayout(self)
@@ -333,6 +346,7 @@ class EmkView(QWidget):
         QShortcut(QKeySequence("Alt+6"), self, self.show_sick_leave, context=ctx)
         QShortcut(QKeySequence("Ctrl+Shift+E"), self, self.new_sick_leave, context=ctx)
         QShortcut(QKeySequence("Ctrl+Shift+D"), self, self.child_access, context=ctx)
+        QShortcut(QKeySequence("Alt+7"), self, self.show_studies, context=ctx)
         self.vitals_dialog: QWidget | None = None
 
     def _fit_sections(self) -> None:
@@ -445,6 +459,11 @@ class EmkView(QWidget):
             self.prescriptions.set_patient(h.patient_id, h.title)
         if self.sick_leave is not None:
             self.sick_leave.set_patient(h.patient_id, h.title)
+        if self.studies is not None:
+            self._studies_loaded_for = None
+            self.studies.set_patient(None)
+            if self.tabs.currentWidget() is self.studies:
+                self._load_studies()
         self.sig_title_changed.emit(f"ЭМК — {h.full_name}")
         self.sig_patient_changed.emit(h.patient_id)
         self._go_tab(tab)
@@ -488,6 +507,8 @@ class EmkView(QWidget):
             self.show_prescriptions()
         elif tab == "sick_leave":
             self.show_sick_leave()
+        elif tab == "studies":
+            self.show_studies()
         elif tab == "documents":
             self.tabs.setCurrentIndex(0)
 
@@ -520,6 +541,23 @@ class EmkView(QWidget):
             return
         code, encounter = self._protocol_context()
         self.prescriptions.new_prescriptions(code, encounter)
+
+    def show_studies(self) -> None:
+        if self.studies is not None and self.patient_id is not None:
+            self.tabs.setCurrentWidget(self.studies)
+            self.studies.table.setFocus()
+
+    def _load_studies(self) -> None:
+        """On the tab's first showing for a patient: the PACS is asked only when wanted."""
+        h = self.header_data
+        if self.studies is None or h is None or self._studies_loaded_for == h.patient_id:
+            return
+        self._studies_loaded_for = h.patient_id
+        self.studies.set_patient(
+            h.patient_id,
+            EmkPatient(h.surname, h.name, h.patronymic, h.birth_date),
+            dicom_patient_id(h.policy or None, h.patient_id),
+        )
 
     def show_sick_leave(self) -> None:
         if self.sick_leave is not None and self.patient_id is not None:
@@ -730,6 +768,8 @@ class EmkView(QWidget):
     def _tab_changed(self, _index: int) -> None:
         if self.tabs.currentWidget() is self.labs:
             self._load_lab_tests()
+        elif self.studies is not None and self.tabs.currentWidget() is self.studies:
+            self._load_studies()
 
     def _load_lab_tests(self) -> None:
         pid = self.patient_id
@@ -865,4 +905,6 @@ class EmkView(QWidget):
             tab = "prescriptions"
         elif self.sick_leave is not None and self.tabs.currentWidget() is self.sick_leave:
             tab = "sick_leave"
+        elif self.studies is not None and self.tabs.currentWidget() is self.studies:
+            tab = "studies"
         return {"patient_id": self.patient_id, "tab": tab}
