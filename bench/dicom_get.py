@@ -26,13 +26,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from arm.orthanc_local import INSTALL, Orthanc
 from dicom.cache import StudyCache
 from dicom.config import PacsConfig
 from dicom.progress import SimpleState
 from dicom.query import PacsConnection
 from dicom.retrieve import Retriever
-from tests.dicom.orthanc import INSTALL, Orthanc
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, write_study
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, write_study
 
 ARM_AE = "ARMBENCH"
 

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from arm.tasks import TaskRunner
 from dicom.cache import OpenedStudy
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, write_study
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, write_study
 from widgets.viewer import StudyViewer, ViewerSubject
 
 PATIENT = FakePatient("BENCH-1", "Бенчмарк^Вьюер", "19700101", "M")

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, JPEGLosslessSV1, RLELossless
 
+from arm.orthanc_local import Orthanc, OrthancMissing, free_port
 from dicom.cache import StudyCache
 from dicom.config import PacsConfig, Timeouts
 from dicom.query import PacsConnection
 from dicom.storage_scp import StorageServer
-from tests.dicom.orthanc import Orthanc, OrthancMissing, free_port
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, write_study
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, write_study
 
 ARM_AE = "ARMSCP"
 

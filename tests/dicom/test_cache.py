@@ -10,7 +10,7 @@ import pytest
 from dicom.cache import NewInstance, StudyCache, StudyRecord, safe_uid
 from dicom.config import load_config
 from dicom.errors import CacheError, ConfigError
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, write_study
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, write_study
 
 
 def _add_study(cache: StudyCache, uid: str, size: int, files: int = 2) -> None:

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from arm.orthanc_local import INSTALL
 from dicom.cache import StudyCache
 from dicom.errors import ImportFailed
 from dicom.importer import import_scan, scan_media
 from dicom.patient_match import EmkPatient, compare_patient, split_dicom_name
 from dicom.progress import SimpleState
-from tests.dicom.orthanc import INSTALL
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, write_study
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, write_study
 
 PATIENT = FakePatient("CD-1", "Кузнецов^Олег^Петрович", "19671230", "M")
 

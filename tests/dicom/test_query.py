@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from arm.orthanc_local import free_port
 from dicom.errors import PacsTimeout, PacsUnavailable, UnknownCalledAE
 from dicom.query import PacsConnection, echo
 from tests.dicom.conftest import ARM_AE, CT_PATIENT, PacsUnderTest
-from tests.dicom.orthanc import free_port
 
 
 def test_echo(pacs: PacsUnderTest) -> None:

@@ -17,8 +17,8 @@ from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, JPEGLosslessSV1, RLE
 
 from dicom.errors import CorruptInstance, ReadError, UnsupportedInstance
 from dicom.reader import Frame, read_frame
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, phantom, write_study
 from dicom.windowing import PRESETS, Window, WindowLevel, default_window, voi_linear
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, phantom, write_study
 
 PATIENT = FakePatient("R-1", "Ридер^Тест", "19700101")
 

@@ -17,8 +17,8 @@ from dicom.progress import SimpleState
 from dicom.query import PacsConnection
 from dicom.reader import read_frame
 from dicom.retrieve import Retriever
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, phantom, write_study
 from tests.dicom.conftest import PacsUnderTest
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, phantom, write_study
 
 pytestmark = pytest.mark.slow
 

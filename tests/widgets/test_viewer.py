@@ -1,6 +1,6 @@
 """The study viewer (issue 8), driven by keys and mouse over real DICOM files written by pydicom.
 
-No PACS here: the files are generated into temporary folders (tests/dicom/studies.py) and fed
+No PACS here: the files are generated into temporary folders (dicom/synthetic.py) and fed
 to the viewer the way the application feeds it — ``add_instance`` for files as a retrieval
 writes them, ``open_cached`` for a study already in the local cache.  Decoding runs in the
 real task runner's I/O lane; the tests wait for the viewer to say it is idle, never on time.
@@ -22,8 +22,8 @@ from pytestqt.qtbot import QtBot
 
 from arm.tasks import TaskRunner
 from dicom.cache import NewInstance, OpenedStudy, StudyCache, StudyRecord
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, write_study
 from dicom.windowing import PRESETS, Window, WindowLevel
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, write_study
 from tests.widgets.conftest import ErrorLog
 from widgets.viewer import StudyViewer, Tool, ViewerSubject, fmt_window
 from widgets.viewer.state import UNREADABLE, SeriesStack, SliceEntry

@@ -24,7 +24,7 @@ from pydicom.uid import JPEG2000Lossless, JPEGBaseline8Bit, JPEGLosslessSV1, RLE
 from pytestqt.qtbot import QtBot
 
 from arm.tasks import TaskRunner
-from tests.dicom.studies import FakePatient, SeriesSpec, StudySpec, write_study
+from dicom.synthetic import FakePatient, SeriesSpec, StudySpec, write_study
 from tests.widgets.conftest import ErrorLog
 from widgets.viewer import StudyViewer, ViewerSubject
 
