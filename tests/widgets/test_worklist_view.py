@@ -55,11 +55,12 @@ class Wl:
     pacs_down: BaseException | None = None
 
     def sync(self, start: dt.date, end: dt.date) -> object:
-        """What ARM wires: ask the PACS for the period and record what it reports."""
+        """What ARM wires: ask the PACS for the period (in the I/O lane); the view records
+        the studies found in the DB lane."""
         self.synced.append((start, end))
         if self.pacs_down is not None:
             raise self.pacs_down
-        return self.desk.record([f for f in self.pacs if start <= (f.study_date or DAY) <= end])
+        return [f for f in self.pacs if start <= (f.study_date or DAY) <= end]
 
 
 # surname, name, modality, description, days ago, CITO referral

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 from services.clock import clinic_tz, local_day, now_utc
 from services.errors import ArmError, PeerUnavailable
 from services.models import ReadingStatus
-from services.studies import StudyRow
+from services.studies import StudyFacts, StudyRow
 from services.study_desk import StudyDesk
 from widgets.ports import ErrorPresenter, Handle, Runner
 from widgets.rows_model import size_columns
@@ -69,6 +69,13 @@ STATUSES: tuple[tuple[str, ReadingStatus | None], ...] = (
 PERIOD_DELAY_MS = 400  # a date typed digit by digit is asked for once
 
 
+def _facts(result: object) -> list[StudyFacts]:
+    """What a ``sync`` returned, if it is studies found for the view to record."""
+    if isinstance(result, list | tuple) and all(isinstance(f, StudyFacts) for f in result):
+        return list(result)
+    return []
+
+
 def _today() -> dt.date:
     """The polyclinic's day (Moscow), as the services count days, whatever the PC's zone."""
     return local_day(now_utc())
@@ -93,8 +100,11 @@ class WorklistView(QWidget):
         show_error: ErrorPresenter,
         parent: QWidget | None = None,
     ) -> None:
-        """``sync(start, end)`` asks the PACS for the period's studies and records them (run in
-        the I/O lane; None: no PACS); ``open_images`` opens a study in the viewer's window."""
+        """``sync(start, end)`` asks the PACS for the period's studies, in the I/O lane (None:
+        no PACS).  It returns the :class:`StudyFacts` found, which the view records through
+        ``desk.record`` in the DB lane — the database is written from one lane only — or
+        records them itself and returns anything else.  ``open_images`` opens a study in the
+        viewer's window."""
         super().__init__(parent)
         self._runner = runner
         self._desk = desk
@@ -299,13 +309,31 @@ class WorklistView(QWidget):
         token = self._sync_request
         self.pacs_state.setText("Запрос в PACS…")
 
-        def synced(_result: object) -> None:
+        def recorded(_new: object) -> None:
+            if token != self._sync_request:
+                return
+            self.pacs_state.setText(f"PACS: обновлено в {now_utc().astimezone(clinic_tz()):%H:%M}")
+            self.reload()
+
+        def synced(result: object) -> None:
             if token != self._sync_request:
                 return
             self._sync_handle = None
             self.banner.hide()
-            self.pacs_state.setText(f"PACS: обновлено в {now_utc().astimezone(clinic_tz()):%H:%M}")
-            self.reload()
+            facts = _facts(result)
+            if not facts:
+                recorded(0)
+                return
+            run_for(
+                self,
+                self._runner,
+                lambda: self._desk.record(facts),
+                on_success=recorded,
+                on_failure=record_failed,
+            )
+
+        def record_failed(exc: BaseException) -> None:
+            self._show_error(self, exc, self.refresh)
 
         def failed(exc: BaseException) -> None:
             if token != self._sync_request:
