@@ -296,23 +296,30 @@ class MainWindow(QMainWindow):
     def _add_worklist(self, ws: Workspace, windows: StudyWindows) -> None:
         """The radiologist's worklist; F5 there asks every PACS for the period's studies."""
         from arm.errors import show_error
+        from services.errors import PeerUnavailable
+        from services.studies import StudyFacts, StudyRow
         from widgets.studies.list_view import study_facts
         from widgets.worklist.view import WorklistView
 
         library = windows.library
         desk = ws.studies
 
-        def sync(start: dt.date, end: dt.date) -> None:  # IO lane
+        def sync(start: dt.date, end: dt.date) -> list[StudyFacts]:  # IO lane
+            """The period's studies from every PACS; the view records them in the DB lane."""
             lookup = library.studies_between(start, end)
             if lookup.failures and not lookup.studies:
-                raise lookup.failures[0][1]
-            desk.record(study_facts(lookup.studies))
+                name, exc = lookup.failures[0]
+                raise PeerUnavailable(name, str(exc))
+            return study_facts(lookup.studies)
+
+        def open_images(row: StudyRow) -> None:
+            windows.open_row(row, size_from=self)
 
         self.worklist = WorklistView(
             self._runner,
             desk,
             sync=sync,
-            open_images=lambda row: windows.open_row(row, size_from=self),
+            open_images=open_images,
             show_error=show_error,
         )
         self._add_section("worklist", "Рабочий список  F3", self.worklist)
