@@ -16,7 +16,7 @@ APT_RUNTIME="python3 python3-venv python3-pip libxkbcommon0 libxkbcommon-x11-0 l
   libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-image0 libxcb-render-util0 libxcb-xkb1
   libxcb-randr0 libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 fonts-dejavu-core
   xvfb xauth pcscd libpcsclite1 libpcsclite-dev swig gcc python3-dev vsmartcard-vpcd util-linux"
-APT_DEMO="kannel kannel-extras"  # the demo's SMS gateway with its fake SMSC (child-access codes)
+APT_DEMO="kannel kannel-extras orthanc"  # the demo's SMS gateway with its fake SMSC; its PACS
 APT_TEST="postgresql poppler-utils kannel kannel-extras orthanc dcmtk"
 
 apt_install() {
