@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self.emk: EmkView | None = None
         self.worklist: WorklistView | None = None
         self.study_windows: StudyWindows | None = None
+        self._worklist_key: QShortcut | None = None
         self._emk_title_text = "ЭМК"
         self._sections: list[tuple[str, QWidget]] = []  # (key, widget) in nav order
         self._patients_title_text = "Пациенты"
@@ -118,7 +119,6 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._on_section_changed)
         QShortcut(QKeySequence("F1"), self, lambda: self.go_to("schedule"))
         QShortcut(QKeySequence("F2"), self, lambda: self.go_to("patients"))
-        QShortcut(QKeySequence("F3"), self, lambda: self.go_to("worklist"))
         QShortcut(QKeySequence("Ctrl+E"), self, self.open_emk_current)
         QShortcut(QKeySequence("Ctrl+L"), self, self.lock_by_user)
 
@@ -322,7 +322,12 @@ class MainWindow(QMainWindow):
             open_images=open_images,
             show_error=show_error,
         )
-        self._add_section("worklist", "Рабочий список  F3", self.worklist)
+        if self.schedule is None:
+            # F3 is «пришёл» on the schedule; only a radiologist without one gets it here.
+            self._worklist_key = QShortcut(QKeySequence("F3"), self, lambda: self.go_to("worklist"))
+            self._add_section("worklist", "Рабочий список  F3", self.worklist)
+        else:
+            self._add_section("worklist", "Рабочий список", self.worklist)
 
     def _add_section(self, key: str, title: str, widget: QWidget) -> None:
         self._sections.append((key, widget))
@@ -600,6 +605,10 @@ class MainWindow(QMainWindow):
         self.schedule = None
         self.emk = None
         self.worklist = None
+        if self._worklist_key is not None:
+            self._worklist_key.setParent(None)
+            self._worklist_key.deleteLater()
+            self._worklist_key = None
         if self.study_windows is not None:
             self.study_windows.close_all()
             self.study_windows = None

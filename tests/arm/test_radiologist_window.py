@@ -9,13 +9,14 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from arm.main_window import MainWindow
 from services.audit import Actor
 from services.card.pcscd import PrivatePcscd
 from services.clock import local_day, now_utc
 from services.models import Patient, Role
 from services.studies import StudyFacts, dicom_patient_id, record
 from tests.arm.test_login import App, _sign_in, app  # noqa: F401 — the window fixture
-from tests.cards import add_staff_card
+from tests.cards import StaffWithCard, add_staff_card
 
 
 def test_radiologist_starts_on_the_worklist(
@@ -43,6 +44,13 @@ def test_radiologist_starts_on_the_worklist(
         )
         s.commit()
     win = app.win
+    try:
+        _drive(qtbot, win, radio)
+    finally:
+        radio.card.remove()  # the slot is the doctor's too: the next test inserts there
+
+
+def _drive(qtbot: QtBot, win: MainWindow, radio: StaffWithCard) -> None:
     _sign_in(qtbot, win, radio)
     qtbot.waitUntil(lambda: win.work.isVisible() and win.worklist is not None, timeout=10_000)
     worklist = win.worklist

@@ -45,15 +45,17 @@ class Desk:
     clock: list[dt.datetime]
 
 
-def _start_of_slot(now: dt.datetime) -> dt.datetime:
-    """45 minutes ago, on a quarter hour — but never before local midnight (a test run just
-    after midnight keeps all its slots on today)."""
+def _start_of_slot(now: dt.datetime, count: int = 10) -> dt.datetime:
+    """45 minutes ago, on a quarter hour — but every one of ``count`` 15-minute slots on
+    today: never before local midnight (a run just after midnight), and ending by the next
+    one (a run late in the evening starts earlier)."""
     local = now.astimezone(clinic_tz())
     start = local - dt.timedelta(
         minutes=45 + local.minute % 15, seconds=local.second, microseconds=local.microsecond
     )
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(start, midnight).astimezone(dt.UTC)
+    latest = midnight + dt.timedelta(days=1) - dt.timedelta(minutes=15 * count)
+    return max(min(start, latest), midnight).astimezone(dt.UTC)
 
 
 @pytest.fixture
@@ -338,7 +340,7 @@ def test_pause_over_a_pulled_cable_offers_retry_and_keeps_the_reason(
     sessions = make_session_factory(direct)
     doctor, dept = base_org(sessions)
     now = now_utc()
-    slot = open_day(sessions, doctor.staff_id or 0, _start_of_slot(now), 4)[0]
+    slot = open_day(sessions, doctor.staff_id or 0, _start_of_slot(now, 4), 4)[0]
     p = person(sessions, doctor, "Кабелева", "Анна", dept_id=dept)
     with sessions() as s:
         appt = schedule.book(
