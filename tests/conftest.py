@@ -41,6 +41,9 @@ def _fresh_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     monkeypatch.setenv("ARM_SITE_CONFIG", str(tmp_path / "site.toml"))
     monkeypatch.setenv("ARM_USER_CONFIG", str(tmp_path / "user.toml"))
     monkeypatch.setenv("ARM_DATA_DIR", str(tmp_path / "data"))
+    # The demo's own Orthanc seeds for ten seconds in a thread; a test of the demo window
+    # must not pay for it (tests/arm/test_demo_pacs.py starts it deliberately).
+    monkeypatch.setenv("ARM_DEMO_PACS", "0")
     for var in ("ARM_DATABASE_URL", "ARM_DEMO", "ARM_WORKSTATION_CODE"):
         monkeypatch.delenv(var, raising=False)
     previous = keyring.get_keyring()

@@ -27,7 +27,7 @@ from services.card.session import card_gone
 from services.db import make_session_factory
 from services.models import AuditEvent, Role
 from services.patients import PatientCard
-from tests.cards import StaffWithCard, add_staff_card
+from tests.cards import StaffWithCard, add_staff_card, wait_slots_empty
 from tests.factories import base_org, person
 from tests.widgets.keys import type_text
 
@@ -70,6 +70,7 @@ def app(qtbot: QtBot, sqlite_engine: Engine, pcscd: PrivatePcscd, tmp_path: Path
     doctor.card.remove()
     registrar.card.remove()
     runner.shutdown(wait=True)
+    wait_slots_empty(pcscd)
 
 
 def _sign_in(qtbot: QtBot, win: MainWindow, card: StaffWithCard, pin: str = "1234") -> None:
