@@ -45,17 +45,21 @@ class Desk:
     clock: list[dt.datetime]
 
 
-def _start_of_slot(now: dt.datetime, count: int = 10) -> dt.datetime:
-    """45 minutes ago, on a quarter hour — but every one of ``count`` 15-minute slots on
-    today: never before local midnight (a run just after midnight), and ending by the next
-    one (a run late in the evening starts earlier)."""
+def _day_plan(now: dt.datetime, count: int = 10) -> tuple[dt.datetime, int]:
+    """(start, minutes per slot) for ``count`` slots, the first three begun, the rest ahead,
+    all on today: 15-minute slots from 45 minutes ago, on a quarter hour; late in the
+    evening shorter slots, so the future ones still fit before midnight; never before
+    local midnight (a run just after midnight keeps all its slots on today)."""
     local = now.astimezone(clinic_tz())
-    start = local - dt.timedelta(
-        minutes=45 + local.minute % 15, seconds=local.second, microseconds=local.microsecond
-    )
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    latest = midnight + dt.timedelta(days=1) - dt.timedelta(minutes=15 * count)
-    return max(min(start, latest), midnight).astimezone(dt.UTC)
+    left = (midnight + dt.timedelta(days=1) - local) // dt.timedelta(minutes=1)
+    minutes = max(1, min(15, left // max(1, count - 2)))
+    start = local - dt.timedelta(
+        minutes=3 * minutes + local.minute % minutes,
+        seconds=local.second,
+        microseconds=local.microsecond,
+    )
+    return max(start, midnight).astimezone(dt.UTC), minutes
 
 
 @pytest.fixture
@@ -64,7 +68,8 @@ def desk(qtbot: QtBot, sqlite_engine: Engine) -> Iterator[Desk]:
     doctor, dept = base_org(sessions)
     registrar = colleague(sessions, dept, "Регистраторова", Role.REGISTRAR)
     now = now_utc()
-    slots = open_day(sessions, doctor.staff_id or 0, _start_of_slot(now), 10)
+    start, minutes = _day_plan(now)
+    slots = open_day(sessions, doctor.staff_id or 0, start, 10, minutes)
     people = [person(sessions, doctor, sn, "Анна", "Петровна", dept_id=dept) for sn in SURNAMES]
     appts = []
     with sessions() as s:
@@ -340,7 +345,8 @@ def test_pause_over_a_pulled_cable_offers_retry_and_keeps_the_reason(
     sessions = make_session_factory(direct)
     doctor, dept = base_org(sessions)
     now = now_utc()
-    slot = open_day(sessions, doctor.staff_id or 0, _start_of_slot(now, 4), 4)[0]
+    start, minutes = _day_plan(now, 4)
+    slot = open_day(sessions, doctor.staff_id or 0, start, 4, minutes)[0]
     p = person(sessions, doctor, "Кабелева", "Анна", dept_id=dept)
     with sessions() as s:
         appt = schedule.book(
